@@ -1,0 +1,119 @@
+//! The optional customer attributes file (`--attributes`): one row per customer with its
+//! name, industry, size, industry influence, region and referrer. Joined to the ledger by
+//! customer id; an id with no purchases is a prospect.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::error::InputError;
+
+/// One customer's attributes; every field but the id is optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Attribute {
+    pub name: Option<String>,
+    pub industry: Option<String>,
+    /// Any positive measure of size (employees, turnover): only its rank among customers is used.
+    pub size: Option<f64>,
+    /// Industry influence on any non-negative scale: scaled by the largest value.
+    pub influence: Option<f64>,
+    pub region: Option<String>,
+    /// Id of the customer who referred this one.
+    pub referrer: Option<String>,
+}
+
+/// Attributes by customer id (sorted, so iteration is deterministic).
+#[derive(Debug, Clone, Default)]
+pub struct Attributes {
+    pub by_id: BTreeMap<String, Attribute>,
+    pub path: String,
+    pub sha256: String,
+}
+
+const ID: &[&str] = &["customer_id", "customer", "customer_no", "client_id", "cust_id", "id", "客户编号", "客户id", "客户代码"];
+const NAME: &[&str] = &["name", "customer_name", "company", "客户名称", "名称"];
+const INDUSTRY: &[&str] = &["industry", "sector", "行业"];
+const SIZE: &[&str] = &["size", "employees", "headcount", "规模", "员工数"];
+const INFLUENCE: &[&str] = &["influence", "industry_influence", "影响力", "行业影响力"];
+const REGION: &[&str] = &["region", "地区", "区域"];
+const REFERRER: &[&str] = &["referrer", "referred_by", "referral", "推荐人", "推荐客户"];
+
+fn norm(s: &str) -> String {
+    s.trim().chars().filter(|c| !matches!(c, ' ' | '_' | '-')).flat_map(char::to_lowercase).collect()
+}
+
+impl Attributes {
+    /// Reads the file. `id_column` is the ledger's customer column mapping, if any (the same
+    /// name is tried first).
+    pub fn read(path: &Path, id_column: Option<&str>) -> anyhow::Result<Attributes> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read attributes {shown}"))?;
+        let sha256 = {
+            use sha2::Digest;
+            format!("{:x}", sha2::Sha256::digest(&bytes))
+        };
+        let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let delimiter = crate::ledger::sniff_delimiter(text);
+        let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(true).from_reader(text);
+        let header: Vec<String> = rdr.byte_headers()?.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
+        let find = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| norm(h) == norm(n)));
+        let id = id_column
+            .and_then(|c| header.iter().position(|h| h == c))
+            .or_else(|| find(ID))
+            .ok_or_else(|| InputError::MissingColumn {
+                path: path.to_path_buf(),
+                role: "customer",
+                looked_for: ID.join(", "),
+                columns: header.join(", "),
+            })?;
+        let (name, industry, size, influence, region, referrer) = (find(NAME), find(INDUSTRY), find(SIZE), find(INFLUENCE), find(REGION), find(REFERRER));
+        let mut by_id = BTreeMap::new();
+        for rec in rdr.byte_records() {
+            let rec = rec.with_context(|| format!("cannot read attributes {shown}"))?;
+            let line = rec.position().map_or(0, |p| p.line());
+            let field = |i: Option<usize>| {
+                i.and_then(|i| rec.get(i)).map(|v| String::from_utf8_lossy(v).trim().to_string()).filter(|v| !v.is_empty())
+            };
+            let number = |i: Option<usize>, what: &str| -> Result<Option<f64>, InputError> {
+                match field(i) {
+                    None => Ok(None),
+                    Some(v) => match v.parse::<f64>() {
+                        Ok(x) if x.is_finite() && x >= 0.0 => Ok(Some(x)),
+                        _ => Err(InputError::Format {
+                            path: path.to_path_buf(),
+                            message: format!("line {line}, column {:?}: {v:?} is not a number of 0 or more (the {what})", header[i.unwrap_or(0)]),
+                        }),
+                    },
+                }
+            };
+            let Some(cid) = field(Some(id)) else {
+                return Err(InputError::Format { path: path.to_path_buf(), message: format!("line {line}, column {:?}: customer id is empty", header[id]) }.into());
+            };
+            let attr = Attribute {
+                name: field(name),
+                industry: field(industry),
+                size: number(size, "size")?,
+                influence: number(influence, "influence")?,
+                region: field(region),
+                referrer: field(referrer),
+            };
+            if by_id.insert(cid.clone(), attr).is_some() {
+                return Err(InputError::Format { path: path.to_path_buf(), message: format!("line {line}: customer id {cid:?} appears twice") }.into());
+            }
+        }
+        Ok(Attributes { by_id, path: shown, sha256 })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Attribute> {
+        self.by_id.get(id)
+    }
+
+    pub fn influence(&self, id: &str) -> Option<f64> {
+        self.get(id).and_then(|a| a.influence)
+    }
+
+    pub fn size(&self, id: &str) -> Option<f64> {
+        self.get(id).and_then(|a| a.size)
+    }
+}

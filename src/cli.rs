@@ -1,0 +1,71 @@
+//! Command-line types (clap derive) and nothing else; `commands.rs` turns them into a
+//! pipeline request.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Turn a sales ledger into a ranked, tiered view of its customers.
+#[derive(Debug, Parser)]
+#[command(name = "custscore", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Score every customer of a ledger and write the ranked reports.
+    #[command(after_help = SCORE_EXAMPLES)]
+    Score(ScoreArgs),
+}
+
+const SCORE_EXAMPLES: &str = "\
+Examples:
+  custscore score testdata/sample_ledger.csv --out out/
+  custscore score jan.csv feb.csv mar.csv --as-of 2025-03-31 --out out/
+  custscore score 销售.csv --columns customer=客户编号,date=日期,amount=金额 --out out/
+  custscore score ledger.csv --skip-bad-rows --config custscore.toml --out out/";
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Ledger files (CSV or Parquet, by extension); several files form one ledger.
+    #[arg(required = true, value_name = "LEDGER")]
+    pub ledgers: Vec<PathBuf>,
+
+    /// Output folder (created if missing).
+    #[arg(long, short, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Map roles to column names: customer=…,date=…,amount=…,invoice=…,product=…,quantity=…,industry=…
+    #[arg(long, value_name = "ROLE=COLUMN,...")]
+    pub columns: Option<String>,
+
+    /// CSV delimiter: ',', ';', tab, '|' or any single character [default: detected]
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+
+    /// Date format (chrono strftime), for dates like 03/04/2025: %d/%m/%Y or %m/%d/%Y
+    #[arg(long, value_name = "FORMAT")]
+    pub date_format: Option<String>,
+
+    /// Score as of this date (YYYY-MM-DD); later rows are ignored [default: the ledger's last date]
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+
+    /// Write bad rows to DIR/rejects.csv and go on, instead of failing
+    #[arg(long)]
+    pub skip_bad_rows: bool,
+
+    /// Settings file (TOML): weights, bins, tier rules, segment map, flag thresholds
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Customer attributes (CSV, one row per customer): name, industry, size, influence, …
+    #[arg(long, value_name = "FILE")]
+    pub attributes: Option<PathBuf>,
+
+    /// No progress bars and no summary on stderr (errors are still printed)
+    #[arg(long, short)]
+    pub quiet: bool,
+}

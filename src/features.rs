@@ -1,0 +1,332 @@
+//! Per-customer metrics from the ledger rows (DOMAIN.md, "The model").
+//!
+//! Rows are grouped by customer with a counting sort (one pass, no hashing), then each
+//! customer's rows are sorted by (day, amount) so that every sum is taken in the same order
+//! whatever the order of the input rows or files: the output never depends on it.
+
+use crate::ledger::{Ledger, Row, NONE};
+
+/// Everything measured about the customers, one `Vec` per column, one entry per customer
+/// with at least one purchase row (amount > 0) on or before the as-of date.
+#[derive(Debug, Default, Clone)]
+pub struct Customers {
+    /// Customer id as written in the ledger (trimmed).
+    pub id: Vec<String>,
+    /// Most frequent industry on the customer's rows (ties: alphabetical), if the ledger has one.
+    pub industry: Vec<Option<String>>,
+    /// Days from the last purchase to the as-of date.
+    pub recency_days: Vec<i32>,
+    /// Purchase occasions: distinct invoice ids on purchase rows, or distinct purchase days
+    /// when the ledger has no invoice column.
+    pub frequency: Vec<u32>,
+    /// Distinct days with a purchase row.
+    pub order_days: Vec<u32>,
+    /// Net revenue: all amounts up to the as-of date, returns netted.
+    pub monetary: Vec<f64>,
+    /// Gross purchases (sum of positive amounts).
+    pub gross: Vec<f64>,
+    /// Returns and credit notes (sum of negative amounts, as a positive number).
+    pub returns: Vec<f64>,
+    pub first_purchase: Vec<i32>,
+    pub last_purchase: Vec<i32>,
+    /// Days from the first purchase to the as-of date.
+    pub tenure_days: Vec<i32>,
+    /// Distinct product lines on purchase rows; `None` when the ledger has no product column.
+    pub product_lines: Vec<Option<u32>>,
+    /// Median days between consecutive purchase days; `None` with fewer than two purchase days.
+    pub cycle_days: Vec<Option<f64>>,
+    /// Coefficient of variation (population sd / mean) of those gaps; `None` with fewer than two gaps.
+    pub cycle_cv: Vec<Option<f64>>,
+    /// Net revenue in the recent and the prior trend window.
+    pub revenue_recent: Vec<f64>,
+    pub revenue_prior: Vec<f64>,
+    /// (recent − prior) / (|recent| + |prior|), in −1..1; 0 when both are 0.
+    pub trend: Vec<f64>,
+    /// Recency divided by the purchase cycle; `None` without a cycle.
+    pub overdue: Vec<Option<f64>>,
+}
+
+/// Facts about the whole base that scores and the manifest need.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BaseFacts {
+    /// Customers with rows but no purchase row (only returns or zero amounts): not scored.
+    pub customers_without_purchases: usize,
+    /// Distinct product lines in the ledger (the ceiling for breadth).
+    pub product_lines: usize,
+    /// Length in days of each trend window.
+    pub trend_window_days: i32,
+    pub return_rows: u64,
+    pub zero_amount_rows: u64,
+}
+
+/// The trend window: 365 days, or half the ledger's span when it covers less than two years,
+/// so that a short ledger still compares two equal periods.
+pub fn trend_window(first_day: i32, as_of: i32, configured: Option<u32>) -> i32 {
+    if let Some(w) = configured {
+        return w as i32;
+    }
+    let span = as_of - first_day + 1;
+    if span >= 730 {
+        365
+    } else {
+        (span / 2).max(1)
+    }
+}
+
+/// Computes every metric for every customer as of `as_of`. Rows after `as_of` must already be
+/// gone (the reader drops them).
+pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFacts) {
+    let n = ledger.customers.len();
+    let rows = &ledger.rows;
+    // Counting sort by customer.
+    let mut start = vec![0u32; n + 1];
+    for r in rows {
+        start[r.customer as usize + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut order = vec![0u32; rows.len()];
+    for (i, r) in rows.iter().enumerate() {
+        let slot = &mut fill[r.customer as usize];
+        order[*slot as usize] = i as u32;
+        *slot += 1;
+    }
+
+    let mut c = Customers::default();
+    let mut facts = BaseFacts {
+        customers_without_purchases: 0,
+        product_lines: ledger.products.len(),
+        trend_window_days: window,
+        return_rows: 0,
+        zero_amount_rows: 0,
+    };
+    let mut mine: Vec<Row> = Vec::new();
+    let mut scratch_u64: Vec<u64> = Vec::new();
+    let mut scratch_u32: Vec<u32> = Vec::new();
+    let mut days: Vec<i32> = Vec::new();
+    let mut gaps: Vec<f64> = Vec::new();
+    for cust in 0..n {
+        mine.clear();
+        mine.extend(order[start[cust] as usize..start[cust + 1] as usize].iter().map(|&i| rows[i as usize]));
+        mine.sort_unstable_by(|a, b| a.day.cmp(&b.day).then(a.amount.total_cmp(&b.amount)).then(a.invoice.cmp(&b.invoice)));
+        facts.return_rows += mine.iter().filter(|r| r.amount < 0.0).count() as u64;
+        facts.zero_amount_rows += mine.iter().filter(|r| r.amount == 0.0).count() as u64;
+        let buys = || mine.iter().filter(|r| r.amount > 0.0);
+        let Some(first) = buys().next().map(|r| r.day) else {
+            facts.customers_without_purchases += 1;
+            continue;
+        };
+        let last = buys().last().map_or(first, |r| r.day);
+
+        scratch_u64.clear();
+        scratch_u64.extend(buys().map(|r| r.invoice));
+        scratch_u64.sort_unstable();
+        scratch_u64.dedup();
+        days.clear();
+        days.extend(buys().map(|r| r.day));
+        days.dedup();
+        let frequency = if ledger.has_invoice { scratch_u64.len() } else { days.len() } as u32;
+
+        let (mut net, mut gross, mut ret, mut recent, mut prior) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for r in &mine {
+            net += r.amount;
+            if r.amount > 0.0 {
+                gross += r.amount;
+            } else {
+                ret -= r.amount;
+            }
+            if r.day > as_of - window {
+                recent += r.amount;
+            } else if r.day > as_of - 2 * window {
+                prior += r.amount;
+            }
+        }
+
+        let product_lines = ledger.has_product.then(|| {
+            scratch_u32.clear();
+            scratch_u32.extend(buys().map(|r| r.product).filter(|&p| p != NONE));
+            scratch_u32.sort_unstable();
+            scratch_u32.dedup();
+            scratch_u32.len() as u32
+        });
+
+        gaps.clear();
+        gaps.extend(days.windows(2).map(|w| f64::from(w[1] - w[0])));
+        let cycle = median(&mut gaps);
+        let cv = (gaps.len() >= 2).then(|| coefficient_of_variation(&gaps));
+        let recency = as_of - last;
+        let trend = if recent == 0.0 && prior == 0.0 { 0.0 } else { (recent - prior) / (recent.abs() + prior.abs()) };
+
+        c.id.push(ledger.customers.get(cust as u32).to_string());
+        c.industry.push(ledger.has_industry.then(|| main_industry(&mine, ledger)).flatten());
+        c.recency_days.push(recency);
+        c.frequency.push(frequency);
+        c.order_days.push(days.len() as u32);
+        c.monetary.push(net);
+        c.gross.push(gross);
+        c.returns.push(ret);
+        c.first_purchase.push(first);
+        c.last_purchase.push(last);
+        c.tenure_days.push(as_of - first);
+        c.product_lines.push(product_lines);
+        c.cycle_days.push(cycle);
+        c.cycle_cv.push(cv);
+        c.revenue_recent.push(recent);
+        c.revenue_prior.push(prior);
+        c.trend.push(trend);
+        c.overdue.push(cycle.map(|cy| f64::from(recency) / cy));
+    }
+    (c, facts)
+}
+
+impl Customers {
+    pub fn len(&self) -> usize {
+        self.id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.id.is_empty()
+    }
+}
+
+/// Median of the values (sorts them); `None` when empty.
+pub fn median(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable_by(f64::total_cmp);
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 })
+}
+
+/// Population standard deviation over the mean; 0 for a zero mean.
+pub fn coefficient_of_variation(v: &[f64]) -> f64 {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    if mean == 0.0 {
+        return 0.0;
+    }
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    var.sqrt() / mean
+}
+
+/// The industry on most of the customer's rows; ties go to the alphabetically first.
+fn main_industry(rows: &[Row], ledger: &Ledger) -> Option<String> {
+    let mut ids: Vec<u32> = rows.iter().map(|r| r.industry).filter(|&i| i != NONE).collect();
+    ids.sort_unstable();
+    let mut best: Option<(usize, &str)> = None;
+    for run in ids.chunk_by(|a, b| a == b) {
+        let name = ledger.industries.get(run[0]);
+        let better = match best {
+            None => true,
+            Some((n, b)) => run.len() > n || (run.len() == n && name < b),
+        };
+        if better {
+            best = Some((run.len(), name));
+        }
+    }
+    best.map(|(_, s)| s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::parse::days_from_civil;
+
+    fn ledger(rows: &[(&str, &str, f64, &str, &str)], with_invoice: bool) -> Ledger {
+        let mut l = Ledger { has_invoice: with_invoice, has_product: true, has_industry: true, ..Ledger::default() };
+        for &(c, d, a, inv, p) in rows {
+            let day = crate::ledger::parse::parse_date(d.as_bytes(), &Default::default()).unwrap();
+            let customer = l.customers.intern(c);
+            let product = l.products.intern(p);
+            let industry = l.industries.intern(if c == "B" { "Retail" } else { "Finance" });
+            let invoice = if with_invoice { crate::ledger::hash64(inv.as_bytes()) } else { day as u64 };
+            l.rows.push(Row { customer, day, amount: a, invoice, product, industry });
+        }
+        l
+    }
+
+    #[test]
+    fn metrics_of_a_hand_computed_customer() {
+        // A buys on Jan 1 (two lines, one invoice), Jan 11, Jan 31 and returns 20 on Feb 5.
+        let l = ledger(
+            &[
+                ("A", "2025-01-01", 100.0, "I1", "Hardware"),
+                ("A", "2025-01-01", 50.0, "I1", "Software"),
+                ("A", "2025-01-11", 30.0, "I2", "Hardware"),
+                ("A", "2025-01-31", 70.0, "I3", "Hardware"),
+                ("A", "2025-02-05", -20.0, "R1", "Hardware"),
+                ("B", "2025-02-01", 10.0, "I4", "Services"),
+                ("Z", "2025-01-15", -5.0, "R2", "Services"),
+            ],
+            true,
+        );
+        let as_of = days_from_civil(2025, 2, 10);
+        let (c, f) = compute(&l, as_of, 20);
+        assert_eq!(c.id, ["A", "B"]);
+        assert_eq!(f.customers_without_purchases, 1);
+        assert_eq!((f.return_rows, f.product_lines), (2, 3));
+        assert_eq!(c.frequency[0], 3);
+        assert_eq!(c.order_days[0], 3);
+        assert_eq!(c.monetary[0], 230.0);
+        assert_eq!((c.gross[0], c.returns[0]), (250.0, 20.0));
+        assert_eq!(c.recency_days[0], 10);
+        assert_eq!(c.tenure_days[0], 40);
+        assert_eq!(c.product_lines[0], Some(2));
+        // Gaps 10 and 20 days: median 15, mean 15, sd 5.
+        assert_eq!(c.cycle_days[0], Some(15.0));
+        assert!((c.cycle_cv[0].unwrap() - 5.0 / 15.0).abs() < 1e-12);
+        assert!((c.overdue[0].unwrap() - 10.0 / 15.0).abs() < 1e-12);
+        // Window 20 days: recent is (Jan 21, Feb 10] = 70 - 20 = 50; prior (Jan 1, Jan 21] = 30.
+        assert_eq!((c.revenue_recent[0], c.revenue_prior[0]), (50.0, 30.0));
+        assert!((c.trend[0] - 20.0 / 80.0).abs() < 1e-12);
+        assert_eq!(c.industry, [Some("Finance".to_string()), Some("Retail".to_string())]);
+        // One purchase: no cycle, no cv, no overdue; new revenue only is the top trend.
+        assert_eq!((c.cycle_days[1], c.cycle_cv[1], c.overdue[1]), (None, None, None));
+        assert_eq!(c.trend[1], 1.0);
+    }
+
+    #[test]
+    fn without_invoices_frequency_counts_days() {
+        let l = ledger(
+            &[("A", "2025-01-01", 1.0, "", "P"), ("A", "2025-01-01", 2.0, "", "P"), ("A", "2025-01-02", 3.0, "", "P")],
+            false,
+        );
+        let (c, _) = compute(&l, days_from_civil(2025, 1, 2), 10);
+        assert_eq!((c.frequency[0], c.order_days[0], c.recency_days[0]), (2, 2, 0));
+        assert_eq!((c.cycle_days[0], c.cycle_cv[0]), (Some(1.0), None));
+    }
+
+    #[test]
+    fn row_order_does_not_change_any_metric() {
+        let mut rows = vec![
+            ("A", "2025-01-01", 0.1, "I1", "P"),
+            ("A", "2025-01-01", 0.2, "I2", "Q"),
+            ("A", "2025-01-01", 0.3, "I3", "P"),
+            ("B", "2025-01-03", 5.0, "I4", "P"),
+        ];
+        let as_of = days_from_civil(2025, 1, 5);
+        let (a, _) = compute(&ledger(&rows, true), as_of, 3);
+        rows.reverse();
+        let (b, _) = compute(&ledger(&rows, true), as_of, 3);
+        let by_id = |c: &Customers, id: &str| c.id.iter().position(|x| x == id).unwrap();
+        for id in ["A", "B"] {
+            assert_eq!(a.monetary[by_id(&a, id)].to_bits(), b.monetary[by_id(&b, id)].to_bits());
+            assert_eq!(a.frequency[by_id(&a, id)], b.frequency[by_id(&b, id)]);
+        }
+    }
+
+    #[test]
+    fn median_cv_and_window_edge_cases() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [3.0]), Some(3.0));
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(coefficient_of_variation(&[7.0, 7.0, 7.0]), 0.0);
+        assert_eq!(trend_window(0, 1000, None), 365);
+        assert_eq!(trend_window(0, 99, None), 50);
+        assert_eq!(trend_window(0, 0, None), 1);
+        assert_eq!(trend_window(0, 1000, Some(90)), 90);
+    }
+}

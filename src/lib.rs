@@ -1,0 +1,26 @@
+//! custscore: turn a sales ledger into a ranked, tiered view of its customers.
+//!
+//! The pipeline runs one way, a module per stage:
+//! `ledger` (read, map, validate) → `features` (per-customer metrics) → `score` (RFM, value)
+//! → `classify` (rank, tiers, flags) → `report` (CSV, manifest). [`pipeline::score`] runs the
+//! first four; [`report::write_all`] writes the files.
+//!
+//! ```no_run
+//! use custscore::{pipeline, progress::Progress, report::Timings};
+//! let req = pipeline::Request { ledgers: vec!["testdata/sample_ledger.csv".into()], ..Default::default() };
+//! let scored = pipeline::score(&req, &Progress::hidden(), &mut Timings::default()).unwrap();
+//! println!("{} customers, best: {}", scored.customers.len(), scored.customers.id[scored.order[0]]);
+//! ```
+
+pub mod attributes;
+pub mod classify;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod features;
+pub mod ledger;
+pub mod pipeline;
+pub mod progress;
+pub mod report;
+pub mod score;

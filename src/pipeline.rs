@@ -1,0 +1,145 @@
+//! The `score` job end to end: ledger → features → scores → classes. Called by the binary
+//! and by library users, benches and examples; writing reports is a separate step
+//! (`report::write_all`).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::attributes::Attributes;
+use crate::classify::{self, Flag, Tier};
+use crate::config::Settings;
+use crate::error::InputError;
+use crate::features::{self, BaseFacts, Customers};
+use crate::ledger::{self, parse::format_day, InputStats, ReadOptions, Reject};
+use crate::progress::Progress;
+use crate::report::Timings;
+use crate::score::{self, Scores};
+
+/// What to score.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub ledgers: Vec<PathBuf>,
+    pub read: ReadOptions,
+    pub attributes: Option<PathBuf>,
+    pub settings: Settings,
+}
+
+/// Where the as-of date came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AsOfSource {
+    /// `--as-of`.
+    Flag,
+    /// The ledger's last date.
+    LedgerLastDate,
+}
+
+/// A scored customer base: columns indexed by customer, plus the rank order.
+#[derive(Debug)]
+pub struct Scored {
+    pub customers: Customers,
+    pub scores: Scores,
+    pub tiers: Vec<Tier>,
+    pub flags: Vec<Vec<Flag>>,
+    /// Customer indices, best first.
+    pub order: Vec<usize>,
+    pub facts: BaseFacts,
+    pub as_of: i32,
+    pub as_of_source: AsOfSource,
+    pub settings: Settings,
+    pub inputs: Vec<InputStats>,
+    pub rejects: Vec<Reject>,
+    pub attributes: Option<Attributes>,
+    /// Ids in the attributes file with no purchase up to the as-of date.
+    pub prospects: Vec<String>,
+    pub ledger_first_day: i32,
+    pub ledger_last_day: i32,
+}
+
+impl Scored {
+    /// The customer's display name from the attributes file, if any.
+    pub fn name(&self, i: usize) -> Option<&str> {
+        self.attributes.as_ref()?.get(&self.customers.id[i])?.name.as_deref()
+    }
+
+    /// The segment name of customer `i`.
+    pub fn segment(&self, i: usize) -> &str {
+        self.scores.segment[i].map_or("Other", |k| self.settings.segments[k].name.as_str())
+    }
+}
+
+/// Runs the pipeline. `timings` receives the time spent in each stage.
+pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyhow::Result<Scored> {
+    let t = Instant::now();
+    let attributes = req
+        .attributes
+        .as_deref()
+        .map(|p| Attributes::read(p, req.read.columns.0.iter().find(|(r, _)| *r == ledger::Role::Customer).map(|(_, n)| n.as_str())))
+        .transpose()?;
+    let ledger = ledger::read_ledger(&req.ledgers, &req.read, progress)?;
+    timings.read_ms = t.elapsed().as_millis() as u64;
+
+    let t = Instant::now();
+    let (Some(first_day), Some(last_day)) = (ledger.first_day, ledger.last_day) else {
+        let why = match req.read.as_of {
+            Some(d) if ledger.inputs.iter().any(|i| i.rows_after_as_of > 0) => format!("no rows on or before --as-of {}", format_day(d)),
+            _ => "the ledger has no usable rows".to_string(),
+        };
+        return Err(InputError::Empty(format!("nothing to score: {why}")).into());
+    };
+    let (as_of, as_of_source) = match req.read.as_of {
+        Some(d) => (d, AsOfSource::Flag),
+        None => (last_day, AsOfSource::LedgerLastDate),
+    };
+    let window = features::trend_window(first_day, as_of, req.settings.trend.window_days);
+    let (mut customers, facts) = features::compute(&ledger, as_of, window);
+    if customers.is_empty() {
+        return Err(InputError::Empty(format!(
+            "nothing to score: no purchase (a row with a positive amount) on or before {}; {} customers have only returns or zero amounts",
+            format_day(as_of),
+            facts.customers_without_purchases
+        ))
+        .into());
+    }
+    if let Some(a) = &attributes {
+        for (i, id) in customers.id.iter().enumerate() {
+            if let Some(ind) = a.get(id).and_then(|x| x.industry.clone()) {
+                customers.industry[i] = Some(ind);
+            }
+        }
+    }
+    let scored_ids: std::collections::HashSet<&str> = customers.id.iter().map(String::as_str).collect();
+    let prospects = attributes
+        .as_ref()
+        .map(|a| a.by_id.keys().filter(|id| !scored_ids.contains(id.as_str())).cloned().collect())
+        .unwrap_or_default();
+    timings.features_ms = t.elapsed().as_millis() as u64;
+
+    let t = Instant::now();
+    let scores = score::score(&customers, facts.product_lines, attributes.as_ref(), &req.settings);
+    timings.score_ms = t.elapsed().as_millis() as u64;
+
+    let t = Instant::now();
+    let order = classify::rank(&customers, &scores);
+    let tiers = classify::tiers(&customers, &scores, &order, &req.settings);
+    let flags = classify::flags(&customers, &req.settings.flags);
+    timings.classify_ms = t.elapsed().as_millis() as u64;
+
+    Ok(Scored {
+        customers,
+        scores,
+        tiers,
+        flags,
+        order,
+        facts,
+        as_of,
+        as_of_source,
+        settings: req.settings.clone(),
+        inputs: ledger.inputs,
+        rejects: ledger.rejects,
+        attributes,
+        prospects,
+        ledger_first_day: first_day,
+        ledger_last_day: last_day,
+    })
+}

@@ -1,0 +1,91 @@
+//! `tiers.csv` and `segments.csv`: counts, revenue, revenue share and mean scores per group.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::classify::Tier;
+use crate::pipeline::Scored;
+use crate::report::fixed;
+
+/// One group's totals (also used by the manifest and, later, charts).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupRow {
+    pub group: String,
+    pub customers: usize,
+    pub customer_share: f64,
+    pub revenue: f64,
+    pub revenue_share: f64,
+    pub mean_value_score: f64,
+    pub mean_current_score: f64,
+    pub mean_potential_score: f64,
+}
+
+fn rows(s: &Scored, groups: &[String], group_of: impl Fn(usize) -> usize) -> Vec<GroupRow> {
+    let n = s.customers.len();
+    let total_revenue: f64 = s.order.iter().map(|&i| s.customers.monetary[i]).sum();
+    let mut acc = vec![(0usize, 0.0f64, 0.0f64, 0.0f64, 0.0f64); groups.len()];
+    // Rank order: sums are taken in one fixed order.
+    for &i in &s.order {
+        let a = &mut acc[group_of(i)];
+        a.0 += 1;
+        a.1 += s.customers.monetary[i];
+        a.2 += s.scores.value[i];
+        a.3 += s.scores.current[i];
+        a.4 += s.scores.potential[i];
+    }
+    groups
+        .iter()
+        .zip(acc)
+        .map(|(g, (k, rev, v, c, p))| {
+            let mean = |x: f64| if k == 0 { 0.0 } else { x / k as f64 };
+            GroupRow {
+                group: g.clone(),
+                customers: k,
+                customer_share: if n == 0 { 0.0 } else { k as f64 / n as f64 },
+                revenue: rev,
+                revenue_share: if total_revenue == 0.0 { 0.0 } else { rev / total_revenue },
+                mean_value_score: mean(v),
+                mean_current_score: mean(c),
+                mean_potential_score: mean(p),
+            }
+        })
+        .collect()
+}
+
+/// One row per tier, strategic first; every tier is listed, even when empty.
+pub fn tier_rows(s: &Scored) -> Vec<GroupRow> {
+    let names: Vec<String> = Tier::ALL.iter().map(|t| t.as_str().to_string()).collect();
+    rows(s, &names, |i| s.tiers[i] as usize)
+}
+
+/// One row per segment of the map, in map order, then "Other" when any customer fell there.
+pub fn segment_rows(s: &Scored) -> Vec<GroupRow> {
+    let mut names: Vec<String> = s.settings.segments.iter().map(|r| r.name.clone()).collect();
+    let other = names.len();
+    names.push("Other".into());
+    let mut out = rows(s, &names, |i| s.scores.segment[i].unwrap_or(other));
+    if out.last().is_some_and(|r| r.customers == 0) {
+        out.pop();
+    }
+    out
+}
+
+pub fn write(rows: &[GroupRow], key: &str, w: &mut dyn Write) -> anyhow::Result<()> {
+    let mut out = csv::WriterBuilder::new().from_writer(w);
+    out.write_record([key, "customers", "customer_share", "revenue", "revenue_share", "mean_value_score", "mean_current_score", "mean_potential_score"])?;
+    for r in rows {
+        out.write_record([
+            r.group.clone(),
+            r.customers.to_string(),
+            fixed(r.customer_share, 4),
+            fixed(r.revenue, 2),
+            fixed(r.revenue_share, 4),
+            fixed(r.mean_value_score, 2),
+            fixed(r.mean_current_score, 2),
+            fixed(r.mean_potential_score, 2),
+        ])?;
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! Scores: R, F and M by quantile, the RFM cell and segment, the current, potential and
+//! combined value scores (DOMAIN.md, "Scores"). Pure functions over columns.
+
+use serde::Serialize;
+
+use crate::attributes::Attributes;
+use crate::config::Settings;
+use crate::features::Customers;
+
+/// Scores for every customer, in the same order as [`Customers`].
+#[derive(Debug, Clone, Default)]
+pub struct Scores {
+    pub r: Vec<u8>,
+    pub f: Vec<u8>,
+    pub m: Vec<u8>,
+    /// Index into the settings' segment rules; `None` for "Other".
+    pub segment: Vec<Option<usize>>,
+    /// 0..100, rounded to 2 decimals.
+    pub current: Vec<f64>,
+    pub potential: Vec<f64>,
+    pub value: Vec<f64>,
+    pub edges: RfmEdges,
+}
+
+/// The value range and size of each score bin, for the manifest.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RfmEdges {
+    pub recency_days: Vec<Bin>,
+    pub frequency: Vec<Bin>,
+    pub monetary: Vec<Bin>,
+}
+
+/// One bin: its score, the smallest and largest value in it, and how many customers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bin {
+    pub score: u8,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub customers: usize,
+}
+
+/// Scores 1..=5 by quantile, ties never split. Each customer's position is its mid-rank
+/// share: (number of strictly worse customers + half the customers tied with it) / n, so
+/// one customer, or all-equal values, sit in the middle bin (3) and ten distinct values fill
+/// every bin twice. The score is 1 + the number of cut points at or below the position.
+/// With `higher_is_better == false` (recency) the scale is reversed: smallest is best.
+pub fn quantile_scores(values: &[f64], cuts: &[f64], higher_is_better: bool) -> (Vec<u8>, Vec<Bin>) {
+    let n = values.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    let worse_first = |a: &usize, b: &usize| {
+        let o = values[*a].total_cmp(&values[*b]);
+        if higher_is_better {
+            o
+        } else {
+            o.reverse()
+        }
+    };
+    order.sort_unstable_by(worse_first);
+    let mut scores = vec![0u8; n];
+    let mut bins: Vec<Bin> = (1..=cuts.len() as u8 + 1).map(|score| Bin { score, min: None, max: None, customers: 0 }).collect();
+    let mut p = 0;
+    while p < n {
+        let v = values[order[p]];
+        let mut q = p;
+        while q < n && values[order[q]] == v {
+            q += 1;
+        }
+        let position = (p as f64 + (q - p) as f64 / 2.0) / n as f64;
+        let score = 1 + cuts.iter().filter(|&&c| c <= position).count() as u8;
+        for &i in &order[p..q] {
+            scores[i] = score;
+        }
+        let bin = &mut bins[score as usize - 1];
+        bin.customers += q - p;
+        bin.min = Some(bin.min.map_or(v, |m: f64| m.min(v)));
+        bin.max = Some(bin.max.map_or(v, |m: f64| m.max(v)));
+        p = q;
+    }
+    (scores, bins)
+}
+
+/// Weighted mean of the R, F, M scores on 0..100.
+pub fn current_score(r: u8, f: u8, m: u8, s: &Settings) -> f64 {
+    let v = &s.value;
+    let total = v.recency_weight + v.frequency_weight + v.monetary_weight;
+    let part = |score: u8| f64::from(score - 1) / 4.0;
+    100.0 * (v.recency_weight * part(r) + v.frequency_weight * part(f) + v.monetary_weight * part(m)) / total
+}
+
+/// Rounds to 2 decimals, the precision scores are written and ranked at.
+pub fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// The parts of potential for one customer, each in 0..1, `None` where unknown.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PotentialParts {
+    pub growth: f64,
+    pub breadth: Option<f64>,
+    pub steadiness: f64,
+    pub influence: Option<f64>,
+    pub size: Option<f64>,
+}
+
+impl PotentialParts {
+    /// Weighted mean of the known parts, 0..100.
+    pub fn score(&self, s: &Settings) -> f64 {
+        let w = &s.potential;
+        let parts = [
+            (w.growth, Some(self.growth)),
+            (w.breadth, self.breadth),
+            (w.steadiness, Some(self.steadiness)),
+            (w.influence, self.influence),
+            (w.size, self.size),
+        ];
+        let (num, den) = parts.iter().filter_map(|&(w, v)| v.map(|v| (w * v, w))).fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        if den == 0.0 {
+            50.0
+        } else {
+            100.0 * num / den
+        }
+    }
+}
+
+/// Scores every customer.
+pub fn score(c: &Customers, product_lines: usize, attrs: Option<&Attributes>, s: &Settings) -> Scores {
+    let cuts = &s.rfm.quantiles;
+    let recency: Vec<f64> = c.recency_days.iter().map(|&d| f64::from(d)).collect();
+    let frequency: Vec<f64> = c.frequency.iter().map(|&f| f64::from(f)).collect();
+    let (r, r_bins) = quantile_scores(&recency, cuts, false);
+    let (f, f_bins) = quantile_scores(&frequency, cuts, true);
+    let (m, m_bins) = quantile_scores(&c.monetary, cuts, true);
+
+    // Attribute-based parts: influence scaled by the largest, size by rank share.
+    let influence: Vec<Option<f64>> = (0..c.len()).map(|i| attrs.and_then(|a| a.influence(&c.id[i]))).collect();
+    let max_influence = influence.iter().flatten().fold(0.0f64, |a, &b| a.max(b));
+    let sizes: Vec<Option<f64>> = (0..c.len()).map(|i| attrs.and_then(|a| a.size(&c.id[i]))).collect();
+    let size_share = rank_shares(&sizes);
+
+    let mut out = Scores { edges: RfmEdges { recency_days: r_bins, frequency: f_bins, monetary: m_bins }, ..Scores::default() };
+    for i in 0..c.len() {
+        let current = current_score(r[i], f[i], m[i], s);
+        let parts = PotentialParts {
+            growth: (c.trend[i] + 1.0) / 2.0,
+            breadth: c.product_lines[i].filter(|_| product_lines > 0).map(|n| 1.0 - f64::from(n) / product_lines as f64),
+            steadiness: c.cycle_cv[i].map_or(0.5, |cv| 1.0 / (1.0 + cv)),
+            influence: influence[i].filter(|_| max_influence > 0.0).map(|v| (v / max_influence).clamp(0.0, 1.0)),
+            size: size_share[i],
+        };
+        let potential = parts.score(s);
+        let pw = s.value.potential_weight;
+        out.value.push(round2((1.0 - pw) * current + pw * potential));
+        out.current.push(round2(current));
+        out.potential.push(round2(potential));
+        out.segment.push(s.segments.iter().position(|rule| rule.matches(r[i], f[i], m[i])));
+    }
+    out.r = r;
+    out.f = f;
+    out.m = m;
+    out
+}
+
+/// Mid-rank share (0..1) of each known value among the known values.
+fn rank_shares(values: &[Option<f64>]) -> Vec<Option<f64>> {
+    let known: Vec<f64> = values.iter().flatten().copied().collect();
+    if known.is_empty() {
+        return vec![None; values.len()];
+    }
+    let mut sorted = known.clone();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let n = sorted.len() as f64;
+    values
+        .iter()
+        .map(|v| {
+            v.map(|v| {
+                let below = sorted.partition_point(|&x| x < v);
+                let upto = sorted.partition_point(|&x| x <= v);
+                (below as f64 + (upto - below) as f64 / 2.0) / n
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CUTS: [f64; 4] = [0.2, 0.4, 0.6, 0.8];
+
+    #[test]
+    fn ten_distinct_values_fill_each_bin_twice() {
+        let v: Vec<f64> = (1..=10).map(f64::from).collect();
+        let (s, bins) = quantile_scores(&v, &CUTS, true);
+        assert_eq!(s, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+        assert_eq!(bins[0], Bin { score: 1, min: Some(1.0), max: Some(2.0), customers: 2 });
+        assert_eq!(bins[4], Bin { score: 5, min: Some(9.0), max: Some(10.0), customers: 2 });
+        let (s, _) = quantile_scores(&v, &CUTS, false);
+        assert_eq!(s, [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]);
+    }
+
+    #[test]
+    fn ties_at_a_bin_edge_stay_together() {
+        // Values 2 and 3 straddle the first cut; the three 3s must share one score.
+        let v = [1.0, 2.0, 3.0, 3.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+        let (s, _) = quantile_scores(&v, &CUTS, true);
+        assert_eq!(s[2], s[3]);
+        assert_eq!(s[3], s[4]);
+        assert_eq!(s, [1, 1, 2, 2, 2, 3, 4, 4, 5, 5]);
+    }
+
+    #[test]
+    fn one_customer_and_all_equal_values_sit_in_the_middle() {
+        assert_eq!(quantile_scores(&[42.0], &CUTS, true).0, [3]);
+        assert_eq!(quantile_scores(&[5.0; 7], &CUTS, false).0, [3; 7]);
+        let (s, bins) = quantile_scores(&[], &CUTS, true);
+        assert!(s.is_empty());
+        assert!(bins.iter().all(|b| b.customers == 0 && b.min.is_none()));
+    }
+
+    #[test]
+    fn current_score_spans_0_to_100() {
+        let s = Settings::default();
+        assert_eq!(current_score(1, 1, 1, &s), 0.0);
+        assert_eq!(current_score(5, 5, 5, &s), 100.0);
+        // 0.3*0.5 + 0.3*0 + 0.4*1 = 0.55
+        assert!((current_score(3, 1, 5, &s) - 55.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn potential_skips_unknown_parts() {
+        let s = Settings::default();
+        let p = PotentialParts { growth: 1.0, breadth: None, steadiness: 0.5, influence: None, size: None };
+        // (0.35*1 + 0.25*0.5) / 0.6
+        assert!((p.score(&s) - 100.0 * 0.475 / 0.6).abs() < 1e-9);
+        let all = PotentialParts { growth: 1.0, breadth: Some(1.0), steadiness: 1.0, influence: Some(1.0), size: Some(1.0) };
+        assert!((all.score(&s) - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn rank_shares_ignore_unknowns() {
+        let r = rank_shares(&[Some(10.0), None, Some(20.0), Some(10.0)]);
+        assert_eq!(r, [Some(1.0 / 3.0), None, Some(5.0 / 6.0), Some(1.0 / 3.0)]);
+        assert_eq!(round2(12.345_678), 12.35);
+    }
+}
