@@ -33,9 +33,9 @@ pub enum InputError {
     #[error("{path}: its columns differ from those of {first}: {detail}")]
     ColumnsDiffer { path: PathBuf, first: PathBuf, detail: String },
 
-    /// Rows that could not be read, without `--skip-bad-rows`.
-    #[error("{first}{more}\n(use --skip-bad-rows to write rejected rows to rejects.csv and go on)")]
-    BadRows { first: String, more: String, total: usize },
+    /// Rows that could not be read, without `--skip-bad-rows`: the first few, and how many in all.
+    #[error("{}\n{total} bad rows in all{}; use --skip-bad-rows to write them to rejects.csv and go on", shown.join("\n"), if *total > shown.len() { format!(" (the first {} are listed)", shown.len()) } else { String::new() })]
+    BadRows { shown: Vec<String>, total: usize },
 
     /// Nothing left to score.
     #[error("{0}")]

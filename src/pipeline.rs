@@ -81,9 +81,11 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
 
     let t = Instant::now();
     let (Some(first_day), Some(last_day)) = (ledger.first_day, ledger.last_day) else {
+        let read: u64 = ledger.inputs.iter().map(|i| i.rows_read).sum();
         let why = match req.read.as_of {
             Some(d) if ledger.inputs.iter().any(|i| i.rows_after_as_of > 0) => format!("no rows on or before --as-of {}", format_day(d)),
-            _ => "the ledger has no usable rows".to_string(),
+            _ if read == 0 => "the ledger has a header but no rows".to_string(),
+            _ => format!("all {read} rows were rejected (see rejects.csv)"),
         };
         return Err(InputError::Empty(format!("nothing to score: {why}")).into());
     };
@@ -95,7 +97,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
     let (mut customers, facts) = features::compute(&ledger, as_of, window);
     if customers.is_empty() {
         return Err(InputError::Empty(format!(
-            "nothing to score: no purchase (a row with a positive amount) on or before {}; {} customers have only returns or zero amounts",
+            "nothing to score: no purchase (a row with a positive amount) on or before {}; customers with only returns or zero amounts: {}",
             format_day(as_of),
             facts.customers_without_purchases
         ))

@@ -90,8 +90,11 @@ pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow:
         match b.push(&record[ci], day, amount, get(ii), get(pi), get(ni), &cols) {
             Ok(true) => {}
             Ok(false) => after += 1,
-            Err(e) => {
+            Err(mut e) => {
                 rejected += 1;
+                if let Some(i) = header.iter().position(|h| *h == e.column).filter(|_| e.value.is_empty()) {
+                    e.value = String::from_utf8_lossy(&record[i]).into_owned();
+                }
                 b.bad(&shown, line, e, join(&record, delimiter));
             }
         }
@@ -108,7 +111,7 @@ pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow:
         rows_rejected: rejected,
         rows_after_as_of: after,
         delimiter: Some(delimiter_name(delimiter)),
-        columns: cols.names.clone(),
+        columns: cols.names.iter().cloned().collect(),
     });
     Ok(header)
 }

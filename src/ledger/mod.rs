@@ -65,7 +65,7 @@ pub struct InputStats {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<String>,
     /// Which header name filled each role.
-    pub columns: Vec<(Role, String)>,
+    pub columns: std::collections::BTreeMap<Role, String>,
 }
 
 /// A row that could not be used, and why.
@@ -227,6 +227,7 @@ impl<'o> Builder<'o> {
             self.ledger.rejects.push(Reject { file: file.into(), line, column: e.column, value: e.value, reason: e.reason, record });
         } else if self.bad_shown.len() < SHOWN_BAD_ROWS {
             let column = if e.column.is_empty() { String::new() } else { format!(", column {:?}", e.column) };
+            let e = FieldError { reason: e.reason.replace('\n', " "), ..e };
             self.bad_shown.push(format!("{file} line {line}{column}: {}", e.reason));
         }
     }
@@ -237,16 +238,7 @@ impl<'o> Builder<'o> {
 
     fn finish(self) -> anyhow::Result<Ledger> {
         if self.bad_total > 0 && !self.opts.skip_bad_rows {
-            let mut lines = self.bad_shown.into_iter();
-            let first = lines.next().unwrap_or_default();
-            let rest: Vec<String> = lines.collect();
-            let further = self.bad_total - 1 - rest.len();
-            let mut more = rest.iter().map(|l| format!("\n{l}")).collect::<String>();
-            if further > 0 {
-                more.push_str(&format!("\n… and {further} more bad rows"));
-            }
-            let total = self.bad_total;
-            return Err(InputError::BadRows { first: format!("{total} bad rows; the first: {first}"), more, total }.into());
+            return Err(InputError::BadRows { shown: self.bad_shown, total: self.bad_total }.into());
         }
         Ok(self.ledger)
     }

@@ -58,8 +58,11 @@ pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow:
         match res {
             Ok(true) => {}
             Ok(false) => after += 1,
-            Err(e) => {
+            Err(mut e) => {
                 rejected += 1;
+                if let Some(i) = header.iter().position(|h| *h == e.column).filter(|_| e.value.is_empty()) {
+                    e.value = df.columns()[i].get(row).map(|v| v.to_string()).unwrap_or_default();
+                }
                 let record = (0..df.width()).map(|c| df.columns()[c].get(row).map(|v| v.to_string()).unwrap_or_default()).collect::<Vec<_>>().join(",");
                 b.bad(&shown, row as u64 + 1, e, record);
             }
@@ -75,7 +78,7 @@ pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow:
         rows_rejected: rejected,
         rows_after_as_of: after,
         delimiter: None,
-        columns: cols.names.clone(),
+        columns: cols.names.iter().cloned().collect(),
     });
     Ok(header)
 }
