@@ -24,3 +24,4 @@ pub mod pipeline;
 pub mod progress;
 pub mod report;
 pub mod score;
+pub mod synth;

@@ -2,6 +2,7 @@
 //! staging folder inside `--out` and renamed into place only when every file is complete, so
 //! a killed run never leaves a half-written file under a final name.
 
+mod csvfmt;
 mod manifest;
 mod rejects;
 mod scores;
@@ -105,27 +106,11 @@ pub fn write_all(scored: &Scored, mut out: OutDir, skip_bad_rows: bool, timings:
     out.commit(&FILES)
 }
 
-/// Fixed-point text of a number: `digits` decimals, never `-0.00`.
-pub fn fixed(x: f64, digits: usize) -> String {
-    let s = format!("{x:.digits$}");
-    if s.starts_with('-') && s[1..].bytes().all(|c| c == b'0' || c == b'.') {
-        s[1..].to_string()
-    } else {
-        s
-    }
-}
+pub use csvfmt::fixed;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fixed_never_writes_negative_zero() {
-        assert_eq!(fixed(-0.001, 2), "0.00");
-        assert_eq!(fixed(-0.0, 0), "0");
-        assert_eq!(fixed(-1.005, 1), "-1.0");
-        assert_eq!(fixed(2.5, 2), "2.50");
-    }
 
     #[test]
     fn staged_files_appear_only_on_commit() {

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::ledger::parse::format_day;
 use crate::pipeline::Scored;
-use crate::report::fixed;
+use crate::report::csvfmt::CsvOut;
 
 /// Column names of `scores.csv`, in order (documented in the README).
 pub const COLUMNS: [&str; 29] = [
@@ -41,46 +41,60 @@ pub const COLUMNS: [&str; 29] = [
 ];
 
 pub fn write(s: &Scored, w: &mut dyn Write) -> anyhow::Result<()> {
-    let mut out = csv::WriterBuilder::new().from_writer(w);
-    out.write_record(COLUMNS)?;
-    let c = &s.customers;
-    let opt = |v: Option<f64>, d: usize| v.map_or(String::new(), |x| fixed(x, d));
-    for (rank, &i) in s.order.iter().enumerate() {
-        let sc = &s.scores;
-        let returns_share = if c.gross[i] > 0.0 { c.returns[i] / c.gross[i] } else { 0.0 };
-        let flags: Vec<&str> = s.flags[i].iter().map(|f| f.as_str()).collect();
-        out.write_record([
-            (rank + 1).to_string(),
-            c.id[i].clone(),
-            s.name(i).unwrap_or("").to_string(),
-            c.industry[i].clone().unwrap_or_default(),
-            s.tiers[i].as_str().to_string(),
-            fixed(sc.value[i], 2),
-            fixed(sc.current[i], 2),
-            fixed(sc.potential[i], 2),
-            sc.r[i].to_string(),
-            sc.f[i].to_string(),
-            sc.m[i].to_string(),
-            format!("{}{}{}", sc.r[i], sc.f[i], sc.m[i]),
-            s.segment(i).to_string(),
-            c.recency_days[i].to_string(),
-            c.frequency[i].to_string(),
-            c.order_days[i].to_string(),
-            fixed(c.monetary[i], 2),
-            fixed(c.returns[i], 2),
-            fixed(returns_share, 4),
-            format_day(c.first_purchase[i]),
-            format_day(c.last_purchase[i]),
-            c.tenure_days[i].to_string(),
-            c.product_lines[i].map_or(String::new(), |n| n.to_string()),
-            opt(c.cycle_days[i], 1),
-            opt(c.cycle_cv[i], 4),
-            fixed(c.trend[i], 4),
-            opt(c.overdue[i], 2),
-            fixed(c.revenue_recent[i], 2),
-            flags.join(";"),
-        ])?;
+    let mut out = CsvOut::new(w);
+    for name in COLUMNS {
+        out.text(name);
     }
-    out.flush()?;
+    out.end()?;
+    let c = &s.customers;
+    let sc = &s.scores;
+    let mut cell = String::with_capacity(3);
+    let mut flags = String::new();
+    for (rank, &i) in s.order.iter().enumerate() {
+        let returns_share = if c.gross[i] > 0.0 { c.returns[i] / c.gross[i] } else { 0.0 };
+        cell.clear();
+        cell.extend([sc.r[i], sc.f[i], sc.m[i]].map(|d| char::from(b'0' + d)));
+        flags.clear();
+        for (k, f) in s.flags[i].iter().enumerate() {
+            if k > 0 {
+                flags.push(';');
+            }
+            flags.push_str(f.as_str());
+        }
+        out.int(rank + 1)
+            .text(&c.id[i])
+            .text(s.name(i).unwrap_or(""))
+            .text(c.industry[i].as_deref().unwrap_or(""))
+            .text(s.tiers[i].as_str())
+            .fixed(sc.value[i], 2)
+            .fixed(sc.current[i], 2)
+            .fixed(sc.potential[i], 2)
+            .int(sc.r[i])
+            .int(sc.f[i])
+            .int(sc.m[i])
+            .text(&cell)
+            .text(s.segment(i))
+            .int(c.recency_days[i])
+            .int(c.frequency[i])
+            .int(c.order_days[i])
+            .fixed(c.monetary[i], 2)
+            .fixed(c.returns[i], 2)
+            .fixed(returns_share, 4)
+            .text(&format_day(c.first_purchase[i]))
+            .text(&format_day(c.last_purchase[i]))
+            .int(c.tenure_days[i]);
+        match c.product_lines[i] {
+            Some(n) => out.int(n),
+            None => out.text(""),
+        };
+        out.opt_fixed(c.cycle_days[i], 1)
+            .opt_fixed(c.cycle_cv[i], 4)
+            .fixed(c.trend[i], 4)
+            .opt_fixed(c.overdue[i], 2)
+            .fixed(c.revenue_recent[i], 2)
+            .text(&flags);
+        out.end()?;
+    }
+    out.finish()?;
     Ok(())
 }

@@ -1,0 +1,139 @@
+//! A fast CSV line builder for the large customer table: numbers are formatted by hand
+//! (integers with `itoa`, fixed decimals by integer arithmetic) into one reused buffer,
+//! text fields are quoted only when needed (RFC 4180). On a million customers this is
+//! several times faster than formatting each field into its own `String`.
+
+use std::io::{self, Write};
+
+/// Builds CSV lines into a buffer and flushes it to the writer in large blocks.
+pub struct CsvOut<'w> {
+    w: &'w mut dyn Write,
+    buf: Vec<u8>,
+    first: bool,
+}
+
+impl<'w> CsvOut<'w> {
+    pub fn new(w: &'w mut dyn Write) -> Self {
+        CsvOut { w, buf: Vec::with_capacity(1 << 16), first: true }
+    }
+
+    fn sep(&mut self) {
+        if !self.first {
+            self.buf.push(b',');
+        }
+        self.first = false;
+    }
+
+    /// A text field, quoted when it holds a comma, a quote or a line break.
+    pub fn text(&mut self, s: &str) -> &mut Self {
+        self.sep();
+        if s.bytes().any(|c| matches!(c, b',' | b'"' | b'\n' | b'\r')) {
+            self.buf.push(b'"');
+            for c in s.bytes() {
+                if c == b'"' {
+                    self.buf.push(b'"');
+                }
+                self.buf.push(c);
+            }
+            self.buf.push(b'"');
+        } else {
+            self.buf.extend_from_slice(s.as_bytes());
+        }
+        self
+    }
+
+    pub fn int(&mut self, v: impl itoa::Integer) -> &mut Self {
+        self.sep();
+        self.buf.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self
+    }
+
+    /// A number with `digits` decimals (0..=6).
+    pub fn fixed(&mut self, x: f64, digits: u32) -> &mut Self {
+        self.sep();
+        push_fixed(&mut self.buf, x, digits);
+        self
+    }
+
+    pub fn opt_fixed(&mut self, x: Option<f64>, digits: u32) -> &mut Self {
+        match x {
+            Some(x) => self.fixed(x, digits),
+            None => self.text(""),
+        }
+    }
+
+    /// Ends the line; writes the buffer out when it is large.
+    pub fn end(&mut self) -> io::Result<()> {
+        self.buf.push(b'\n');
+        self.first = true;
+        if self.buf.len() >= 1 << 16 {
+            self.w.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> io::Result<()> {
+        self.w.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+/// Appends `x` with `digits` decimals, rounded half away from zero, never `-0.00`.
+pub fn push_fixed(buf: &mut Vec<u8>, x: f64, digits: u32) {
+    let scale = 10i64.pow(digits);
+    let scaled = (x * scale as f64).round();
+    if !scaled.is_finite() || scaled.abs() >= 9.0e15 {
+        buf.extend_from_slice(format!("{x:.prec$}", prec = digits as usize).as_bytes());
+        return;
+    }
+    let v = scaled as i64;
+    if v < 0 {
+        buf.push(b'-');
+    }
+    let v = v.unsigned_abs();
+    let mut ib = itoa::Buffer::new();
+    buf.extend_from_slice(ib.format(v / scale as u64).as_bytes());
+    if digits > 0 {
+        buf.push(b'.');
+        let frac = ib.format(v % scale as u64);
+        buf.extend(std::iter::repeat_n(b'0', digits as usize - frac.len()));
+        buf.extend_from_slice(frac.as_bytes());
+    }
+}
+
+/// `x` with `digits` decimals as a `String` (for the small tables).
+pub fn fixed(x: f64, digits: u32) -> String {
+    let mut b = Vec::new();
+    push_fixed(&mut b, x, digits);
+    String::from_utf8(b).expect("ASCII digits")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_decimals() {
+        assert_eq!(fixed(2.5, 2), "2.50");
+        assert_eq!(fixed(-0.001, 2), "0.00");
+        assert_eq!(fixed(-0.0, 0), "0");
+        assert_eq!(fixed(-1.26, 1), "-1.3");
+        assert_eq!(fixed(1234567.891, 2), "1234567.89");
+        assert_eq!(fixed(0.00005, 4), "0.0001");
+        assert_eq!(fixed(-0.0303, 4), "-0.0303");
+        assert_eq!(fixed(1e13, 2), "10000000000000.00");
+        assert_eq!(fixed(7.0, 0), "7");
+    }
+
+    #[test]
+    fn text_is_quoted_only_when_needed() {
+        let mut out = Vec::new();
+        let mut w = CsvOut::new(&mut out);
+        w.text("plain").text("a,b").text("say \"hi\"").int(-3i32).opt_fixed(None, 2).fixed(1.5, 1);
+        w.end().unwrap();
+        w.finish().unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "plain,\"a,b\",\"say \"\"hi\"\"\",-3,,1.5\n");
+    }
+}
