@@ -15,11 +15,12 @@ fn main() -> anyhow::Result<()> {
     let scored = pipeline::score(&request, &Progress::hidden(), &mut Timings::default())?;
 
     println!("top accounts as of {}:", custscore::ledger::parse::format_day(scored.as_of));
-    for (rank, &i) in scored.order.iter().take(5).enumerate() {
+    // Customers are in rank order.
+    for i in 0..scored.customers.len().min(5) {
         let c = &scored.customers;
         println!(
             "{:>2}. {:<10} {:<9} value {:>6.2}  revenue {:>10.2}  segment {}",
-            rank + 1,
+            i + 1,
             c.id[i],
             scored.tiers[i].as_str(),
             scored.scores.value[i],

@@ -64,7 +64,7 @@ pub fn request(args: &ScoreArgs) -> anyhow::Result<Request> {
         .transpose()?;
     Ok(Request {
         ledgers: args.ledgers.clone(),
-        read: ReadOptions { columns, delimiter, date_format, as_of, skip_bad_rows: args.skip_bad_rows },
+        read: ReadOptions { columns, delimiter, date_format, as_of, skip_bad_rows: args.skip_bad_rows, ..ReadOptions::default() },
         attributes: args.attributes.clone(),
         settings,
     })

@@ -94,6 +94,20 @@ pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFact
         *slot += 1;
     }
 
+    // Customers are independent: each thread takes a contiguous range, joined in order.
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(8);
+    let threads = if rows.len() < 200_000 { 1 } else { threads };
+    let ranges: Vec<std::ops::Range<usize>> = (0..threads).map(|k| n * k / threads..n * (k + 1) / threads).collect();
+    let parts: Vec<(Customers, BaseFacts)> = std::thread::scope(|s| {
+        let handles: Vec<_> = ranges
+            .into_iter()
+            .map(|range| {
+                let (order, start) = (&order, &start);
+                s.spawn(move || compute_range(ledger, order, start, range, as_of, window))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a features thread panicked")).collect()
+    });
     let mut c = Customers::default();
     let mut facts = BaseFacts {
         customers_without_purchases: 0,
@@ -102,12 +116,27 @@ pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFact
         return_rows: 0,
         zero_amount_rows: 0,
     };
+    for (part, f) in parts {
+        c.append(part);
+        facts.customers_without_purchases += f.customers_without_purchases;
+        facts.return_rows += f.return_rows;
+        facts.zero_amount_rows += f.zero_amount_rows;
+    }
+    (c, facts)
+}
+
+/// The metrics of customers `range` (interner indices); `order[start[c]..start[c + 1]]` are
+/// customer c's rows.
+fn compute_range(ledger: &Ledger, order: &[u32], start: &[u32], range: std::ops::Range<usize>, as_of: i32, window: i32) -> (Customers, BaseFacts) {
+    let rows = &ledger.rows;
+    let mut c = Customers::default();
+    let mut facts = BaseFacts { customers_without_purchases: 0, product_lines: 0, trend_window_days: window, return_rows: 0, zero_amount_rows: 0 };
     let mut mine: Vec<Row> = Vec::new();
     let mut scratch_u64: Vec<u64> = Vec::new();
     let mut scratch_u32: Vec<u32> = Vec::new();
     let mut days: Vec<i32> = Vec::new();
     let mut gaps: Vec<f64> = Vec::new();
-    for cust in 0..n {
+    for cust in range {
         mine.clear();
         mine.extend(order[start[cust] as usize..start[cust + 1] as usize].iter().map(|&i| rows[i as usize]));
         mine.sort_unstable_by(|a, b| a.day.cmp(&b.day).then(a.amount.total_cmp(&b.amount)).then(a.invoice.cmp(&b.invoice)));
@@ -182,8 +211,58 @@ pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFact
 }
 
 impl Customers {
+    /// Appends another set of customers after these.
+    pub fn append(&mut self, o: Customers) {
+        self.id.extend(o.id);
+        self.industry.extend(o.industry);
+        self.recency_days.extend(o.recency_days);
+        self.frequency.extend(o.frequency);
+        self.order_days.extend(o.order_days);
+        self.monetary.extend(o.monetary);
+        self.gross.extend(o.gross);
+        self.returns.extend(o.returns);
+        self.first_purchase.extend(o.first_purchase);
+        self.last_purchase.extend(o.last_purchase);
+        self.tenure_days.extend(o.tenure_days);
+        self.product_lines.extend(o.product_lines);
+        self.cycle_days.extend(o.cycle_days);
+        self.cycle_cv.extend(o.cycle_cv);
+        self.revenue_recent.extend(o.revenue_recent);
+        self.revenue_prior.extend(o.revenue_prior);
+        self.trend.extend(o.trend);
+        self.overdue.extend(o.overdue);
+    }
+
     pub fn len(&self) -> usize {
         self.id.len()
+    }
+
+    /// The customers in the given order (`order[k]` is the index of the k-th). One column at
+    /// a time, so each pass reads one column at random and writes one in order.
+    pub fn gather(self, order: &[usize]) -> Customers {
+        fn g<T: Clone>(v: Vec<T>, order: &[usize]) -> Vec<T> {
+            order.iter().map(|&i| v[i].clone()).collect()
+        }
+        Customers {
+            id: g(self.id, order),
+            industry: g(self.industry, order),
+            recency_days: g(self.recency_days, order),
+            frequency: g(self.frequency, order),
+            order_days: g(self.order_days, order),
+            monetary: g(self.monetary, order),
+            gross: g(self.gross, order),
+            returns: g(self.returns, order),
+            first_purchase: g(self.first_purchase, order),
+            last_purchase: g(self.last_purchase, order),
+            tenure_days: g(self.tenure_days, order),
+            product_lines: g(self.product_lines, order),
+            cycle_days: g(self.cycle_days, order),
+            cycle_cv: g(self.cycle_cv, order),
+            revenue_recent: g(self.revenue_recent, order),
+            revenue_prior: g(self.revenue_prior, order),
+            trend: g(self.trend, order),
+            overdue: g(self.overdue, order),
+        }
     }
 
     pub fn is_empty(&self) -> bool {

@@ -34,15 +34,13 @@ pub enum AsOfSource {
     LedgerLastDate,
 }
 
-/// A scored customer base: columns indexed by customer, plus the rank order.
+/// A scored customer base: columns indexed by customer, in rank order (index 0 is rank 1).
 #[derive(Debug)]
 pub struct Scored {
     pub customers: Customers,
     pub scores: Scores,
     pub tiers: Vec<Tier>,
     pub flags: Vec<Vec<Flag>>,
-    /// Customer indices, best first.
-    pub order: Vec<usize>,
     pub facts: BaseFacts,
     pub as_of: i32,
     pub as_of_source: AsOfSource,
@@ -125,6 +123,12 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
     let order = classify::rank(&customers, &scores);
     let tiers = classify::tiers(&customers, &scores, &order, &req.settings);
     let flags = classify::flags(&customers, &req.settings.flags);
+    // From here on the columns are in rank order, so reports read them front to back.
+    let customers = customers.gather(&order);
+    let scores = scores.gather(&order);
+    let tiers: Vec<Tier> = order.iter().map(|&i| tiers[i]).collect();
+    let mut flags = flags;
+    let flags: Vec<Vec<Flag>> = order.iter().map(|&i| std::mem::take(&mut flags[i])).collect();
     timings.classify_ms = t.elapsed().as_millis() as u64;
 
     Ok(Scored {
@@ -132,7 +136,6 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         scores,
         tiers,
         flags,
-        order,
         facts,
         as_of,
         as_of_source,

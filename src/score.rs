@@ -39,6 +39,25 @@ pub struct Bin {
     pub customers: usize,
 }
 
+impl Scores {
+    /// The scores in the given order (see [`Customers::gather`]).
+    pub fn gather(self, order: &[usize]) -> Scores {
+        fn g<T: Clone>(v: Vec<T>, order: &[usize]) -> Vec<T> {
+            order.iter().map(|&i| v[i].clone()).collect()
+        }
+        Scores {
+            r: g(self.r, order),
+            f: g(self.f, order),
+            m: g(self.m, order),
+            segment: g(self.segment, order),
+            current: g(self.current, order),
+            potential: g(self.potential, order),
+            value: g(self.value, order),
+            edges: self.edges,
+        }
+    }
+}
+
 /// Scores 1..=5 by quantile, ties never split. Each customer's position is its mid-rank
 /// share: (number of strictly worse customers + half the customers tied with it) / n, so
 /// one customer, or all-equal values, sit in the middle bin (3) and ten distinct values fill

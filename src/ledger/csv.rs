@@ -1,10 +1,9 @@
 //! CSV ledger reader: delimiter sniffing, BOM, header matching, row-by-row validation.
 //!
-//! Streams the file once: the SHA-256 for the manifest and the progress bar are fed from the
-//! same read, so a large ledger is never held in memory as text.
+//! Streams the file: a large ledger is never held in memory as text.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use anyhow::Context;
@@ -17,7 +16,16 @@ use crate::progress::Progress;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
 
+/// Files smaller than this are read by one thread.
+const PARALLEL_MIN_BYTES: u64 = 16 << 20;
+
 /// Reads one CSV file into the builder; returns its header.
+///
+/// A large file is split at line breaks into one part per core, each parsed by its own
+/// thread into its own builder, and the parts are joined in file order. A split is only
+/// trusted when the part before it ends exactly there: a line break inside a quoted field
+/// makes the parts disagree, and the file is then read again by one thread. The SHA-256 of
+/// the whole file is taken by another thread from the same (cached) bytes.
 pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow::Result<Vec<String>> {
     let shown = path.display().to_string();
     let file = File::open(path).with_context(|| format!("cannot open ledger {shown}"))?;
@@ -26,15 +34,13 @@ pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow:
         Some(d) => d,
         None => sniff(&read_head(path)?),
     };
-    let bar = progress.bytes(&format!("reading {shown}"), bytes);
-    let mut hashing = HashingReader { inner: file, hasher: Sha256::new(), bar: bar.clone() };
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(&mut hashing);
+    let hasher = {
+        let path = path.to_path_buf();
+        std::thread::spawn(move || sha256_of(&path))
+    };
 
+    // The header, and where the data starts.
+    let mut rdr = reader(file, delimiter);
     let mut record = csv::ByteRecord::new();
     let has_header = rdr.read_byte_record(&mut record).with_context(|| format!("cannot read {shown}"))?;
     if !has_header {
@@ -50,70 +56,209 @@ pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow:
         .collect();
     let cols = Resolved::from_header(path, &header, &b.opts.columns)?;
     b.roles(&cols);
-    let idx = |r: Role| cols.get(r);
-    let (ci, di, ai) = (idx(Role::Customer).unwrap_or(0), idx(Role::Date).unwrap_or(0), idx(Role::Amount).unwrap_or(0));
-    let (ii, pi, ni) = (idx(Role::Invoice), idx(Role::Product), idx(Role::Industry));
+    let data_start = rdr.position().byte();
+    let first_line = rdr.position().line();
+    drop(rdr);
 
-    let (mut rows, mut rejected, mut after) = (0u64, 0u64, 0u64);
-    let date_format = b.opts.date_format.clone();
-    loop {
-        match rdr.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                if let csv::ErrorKind::Io(_) = e.kind() {
-                    return Err(anyhow::Error::new(e).context(format!("cannot read {shown}")));
+    let bar = progress.bytes(&format!("reading {shown}"), bytes);
+    bar.inc(data_start);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let splits = if threads > 1 && bytes - data_start >= b.opts.parallel_min_bytes.unwrap_or(PARALLEL_MIN_BYTES) { split_points(path, data_start, bytes, threads)? } else { Vec::new() };
+    let part = Part { path, shown: &shown, header: &header, cols: &cols, delimiter, bar: &bar };
+
+    let mut counts = Counts::default();
+    let mut parallel_ok = false;
+    if !splits.is_empty() {
+        let mut bounds = vec![data_start];
+        bounds.extend(&splits);
+        let results: Vec<anyhow::Result<(Builder, Counts, Option<(u64, u64)>)>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..bounds.len())
+                .map(|k| {
+                    let (start, end) = (bounds[k], bounds.get(k + 1).copied());
+                    let part = &part;
+                    let opts = b.opts;
+                    s.spawn(move || {
+                        let mut local = Builder::new(opts);
+                        let (counts, boundary) = part.parse(&mut local, start, end)?;
+                        Ok((local, counts, boundary))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("a reader thread panicked")).collect()
+        });
+        // A later part that started inside a quoted field may fail to parse: that only means
+        // the split was wrong. An error in the first part is an error of the file.
+        let mut results = results.into_iter();
+        let mut parts = vec![results.next().expect("at least one part")?];
+        parts.extend(results.map_while(Result::ok));
+        // Every part but the last must have stopped exactly at the next part's start.
+        parallel_ok = parts.len() == splits.len() + 1
+            && parts[..splits.len()].iter().zip(&splits).all(|((_, _, boundary), &split)| boundary.is_some_and(|(byte, _)| byte == split));
+        if parallel_ok {
+            let mut offset = first_line - 1;
+            for (local, c, boundary) in parts {
+                b.absorb(local, offset);
+                counts.add(&c);
+                if let Some((_, line)) = boundary {
+                    offset += line - 1;
                 }
-                // Other csv errors (invalid UTF-8 is impossible with byte records) end the file.
-                return Err(InputError::Format { path: path.to_path_buf(), message: e.to_string() }.into());
             }
-        }
-        let line = record.position().map_or(0, |p| p.line());
-        // A blank line is not a row.
-        if record.len() == 1 && record[0].trim_ascii().is_empty() {
-            continue;
-        }
-        rows += 1;
-        if record.len() != header.len() {
-            let e = super::FieldError {
-                column: String::new(),
-                value: String::new(),
-                reason: format!("the row has {} fields but the header has {} (wrong delimiter, or an unclosed quote?)", record.len(), header.len()),
-            };
-            rejected += 1;
-            b.bad(&shown, line, e, join(&record, delimiter));
-            continue;
-        }
-        let day = parse::parse_date(&record[di], &date_format);
-        let amount = parse::parse_amount(&record[ai]);
-        let get = |i: Option<usize>| i.map(|i| &record[i]);
-        match b.push(&record[ci], day, amount, get(ii), get(pi), get(ni), &cols) {
-            Ok(true) => {}
-            Ok(false) => after += 1,
-            Err(mut e) => {
-                rejected += 1;
-                if let Some(i) = header.iter().position(|h| *h == e.column).filter(|_| e.value.is_empty()) {
-                    e.value = String::from_utf8_lossy(&record[i]).into_owned();
-                }
-                b.bad(&shown, line, e, join(&record, delimiter));
-            }
+        } else {
+            bar.set_position(data_start);
         }
     }
-    drop(rdr);
+    if !parallel_ok {
+        let mut local = Builder::new(b.opts);
+        let (c, _) = part.parse(&mut local, data_start, None)?;
+        b.absorb(local, first_line - 1);
+        counts = c;
+    }
     bar.finish_and_clear();
-    let sha256 = format!("{:x}", hashing.hasher.finalize());
+    let sha256 = hasher.join().expect("the hashing thread panicked").with_context(|| format!("cannot read {shown}"))?;
     b.add_input(InputStats {
-        path: shown,
+        path: shown.clone(),
         format: "csv",
         bytes,
         sha256,
-        rows_read: rows,
-        rows_rejected: rejected,
-        rows_after_as_of: after,
+        rows_read: counts.rows,
+        rows_rejected: counts.rejected,
+        rows_after_as_of: counts.after,
         delimiter: Some(delimiter_name(delimiter)),
         columns: cols.names.iter().cloned().collect(),
     });
     Ok(header)
+}
+
+fn reader<R: Read>(r: R, delimiter: u8) -> csv::Reader<R> {
+    csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).buffer_capacity(1 << 20).from_reader(r)
+}
+
+/// Row counts of one file or part.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    rows: u64,
+    rejected: u64,
+    after: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.rows += o.rows;
+        self.rejected += o.rejected;
+        self.after += o.after;
+    }
+}
+
+/// The first byte after a line break at or after each of `parts - 1` evenly spaced offsets.
+fn split_points(path: &Path, start: u64, end: u64, parts: usize) -> anyhow::Result<Vec<u64>> {
+    let mut f = File::open(path)?;
+    let mut out: Vec<u64> = Vec::new();
+    let mut window = vec![0u8; 1 << 16];
+    for k in 1..parts as u64 {
+        let target = start + (end - start) * k / parts as u64;
+        f.seek(SeekFrom::Start(target))?;
+        let n = f.read(&mut window)?;
+        if let Some(p) = memchr::memchr(b'\n', &window[..n]) {
+            let split = target + p as u64 + 1;
+            if split < end && out.last().is_none_or(|&l| split > l) {
+                out.push(split);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What every part of one file shares.
+struct Part<'a> {
+    path: &'a Path,
+    shown: &'a str,
+    header: &'a [String],
+    cols: &'a Resolved,
+    delimiter: u8,
+    bar: &'a indicatif::ProgressBar,
+}
+
+impl Part<'_> {
+    /// Parses the records that start in `[start, end)` (to the end of the file without
+    /// `end`). Line numbers are counted from `start`, the first line being 1. Returns the
+    /// counts and, when it stopped at `end`, the byte offset and local line of the record
+    /// it stopped at.
+    fn parse(&self, b: &mut Builder, start: u64, end: Option<u64>) -> anyhow::Result<(Counts, Option<(u64, u64)>)> {
+        let mut file = File::open(self.path).with_context(|| format!("cannot open ledger {}", self.shown))?;
+        file.seek(SeekFrom::Start(start)).with_context(|| format!("cannot read {}", self.shown))?;
+        let mut rdr = reader(Counting { inner: file, bar: self.bar }, self.delimiter);
+        let idx = |r: Role| self.cols.get(r);
+        let (ci, di, ai) = (idx(Role::Customer).unwrap_or(0), idx(Role::Date).unwrap_or(0), idx(Role::Amount).unwrap_or(0));
+        let (ii, pi, ni) = (idx(Role::Invoice), idx(Role::Product), idx(Role::Industry));
+        let date_format = b.opts.date_format.clone();
+        let mut record = csv::ByteRecord::new();
+        let mut c = Counts::default();
+        loop {
+            match rdr.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => return Ok((c, None)),
+                Err(e) => {
+                    if let csv::ErrorKind::Io(_) = e.kind() {
+                        return Err(anyhow::Error::new(e).context(format!("cannot read {}", self.shown)));
+                    }
+                    return Err(InputError::Format { path: self.path.to_path_buf(), message: e.to_string() }.into());
+                }
+            }
+            let pos = record.position().expect("records read from a reader have a position");
+            if let Some(end) = end {
+                if start + pos.byte() >= end {
+                    return Ok((c, Some((start + pos.byte(), pos.line()))));
+                }
+            }
+            let line = pos.line();
+            // A blank line is not a row.
+            if record.len() == 1 && record[0].trim_ascii().is_empty() {
+                continue;
+            }
+            c.rows += 1;
+            if record.len() != self.header.len() {
+                let e = super::FieldError {
+                    column: String::new(),
+                    value: String::new(),
+                    reason: format!(
+                        "the row has {} fields but the header has {} (wrong delimiter, or an unclosed quote?)",
+                        record.len(),
+                        self.header.len()
+                    ),
+                };
+                c.rejected += 1;
+                b.bad(self.shown, line, e, join(&record, self.delimiter));
+                continue;
+            }
+            let day = parse::parse_date(&record[di], &date_format);
+            let amount = parse::parse_amount(&record[ai]);
+            let get = |i: Option<usize>| i.map(|i| &record[i]);
+            match b.push(&record[ci], day, amount, get(ii), get(pi), get(ni), self.cols) {
+                Ok(true) => {}
+                Ok(false) => c.after += 1,
+                Err(mut e) => {
+                    c.rejected += 1;
+                    if let Some(i) = self.header.iter().position(|h| *h == e.column).filter(|_| e.value.is_empty()) {
+                        e.value = String::from_utf8_lossy(&record[i]).into_owned();
+                    }
+                    b.bad(self.shown, line, e, join(&record, self.delimiter));
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn sha256_of(path: &Path) -> io::Result<String> {
+    let mut f = File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(format!("{:x}", h.finalize()));
+        }
+        h.update(&buf[..n]);
+    }
 }
 
 fn delimiter_name(d: u8) -> String {
@@ -167,17 +312,15 @@ pub fn sniff(head: &[u8]) -> u8 {
     CANDIDATES.iter().map(|&d| (d, count(first, d))).filter(|&(_, n)| n > 0).max_by_key(|&(_, n)| n).map_or(b',', |(d, _)| d)
 }
 
-/// Hashes and counts the bytes as the CSV parser pulls them.
-struct HashingReader {
+/// Moves the progress bar as the CSV parser pulls bytes.
+struct Counting<'a> {
     inner: File,
-    hasher: Sha256,
-    bar: indicatif::ProgressBar,
+    bar: &'a indicatif::ProgressBar,
 }
 
-impl Read for HashingReader {
+impl Read for Counting<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
         self.bar.inc(n as u64);
         Ok(n)
     }

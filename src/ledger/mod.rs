@@ -48,6 +48,9 @@ pub struct ReadOptions {
     pub as_of: Option<i32>,
     /// Write bad rows to rejects instead of failing.
     pub skip_bad_rows: bool,
+    /// CSV files at least this large are split across threads (default 16 MiB; tests set it
+    /// low to exercise the split on small files).
+    pub parallel_min_bytes: Option<u64>,
 }
 
 /// Per-input-file facts for the manifest.
@@ -143,20 +146,29 @@ pub(crate) struct FieldError {
     pub reason: String,
 }
 
-/// Collects parsed rows and bad rows from the readers.
+/// A bad row as first seen (for the error message without `--skip-bad-rows`).
+struct BadRow {
+    file: String,
+    line: u64,
+    error: FieldError,
+}
+
+/// Collects parsed rows and bad rows from the readers. A reader may run several builders
+/// over parts of one file in parallel and [`Builder::absorb`] them in file order.
 pub(crate) struct Builder<'o> {
     pub opts: &'o ReadOptions,
     ledger: Ledger,
     bad_total: usize,
-    bad_shown: Vec<String>,
+    bad_shown: Vec<BadRow>,
+    last_customer: Option<(Vec<u8>, u32)>,
 }
 
 const MAX_ID_BYTES: usize = 256;
 const SHOWN_BAD_ROWS: usize = 10;
 
 impl<'o> Builder<'o> {
-    fn new(opts: &'o ReadOptions) -> Self {
-        Builder { opts, ledger: Ledger::default(), bad_total: 0, bad_shown: Vec::new() }
+    pub fn new(opts: &'o ReadOptions) -> Self {
+        Builder { opts, ledger: Ledger::default(), bad_total: 0, bad_shown: Vec::new(), last_customer: None }
     }
 
     /// Notes which optional roles a file has (any file having one makes the ledger have it).
@@ -206,7 +218,18 @@ impl<'o> Builder<'o> {
             return Ok(false);
         }
         let l = &mut self.ledger;
-        let customer = l.customers.intern(id);
+        // Invoice lines come in runs of one customer: skip the table for a repeated id.
+        let customer = match &self.last_customer {
+            Some((bytes, i)) if bytes.as_slice() == id.as_bytes() => *i,
+            _ => {
+                let i = l.customers.intern(id);
+                let last = self.last_customer.get_or_insert_with(|| (Vec::new(), i));
+                last.0.clear();
+                last.0.extend_from_slice(id.as_bytes());
+                last.1 = i;
+                i
+            }
+        };
         let invoice = match invoice.map(trim) {
             Some(inv) if !inv.is_empty() => hash64(inv),
             _ => hash64(&day.to_le_bytes()) ^ 0x9e37_79b9_7f4a_7c15,
@@ -226,10 +249,36 @@ impl<'o> Builder<'o> {
         if self.opts.skip_bad_rows {
             self.ledger.rejects.push(Reject { file: file.into(), line, column: e.column, value: e.value, reason: e.reason, record });
         } else if self.bad_shown.len() < SHOWN_BAD_ROWS {
-            let column = if e.column.is_empty() { String::new() } else { format!(", column {:?}", e.column) };
-            let e = FieldError { reason: e.reason.replace('\n', " "), ..e };
-            self.bad_shown.push(format!("{file} line {line}{column}: {}", e.reason));
+            self.bad_shown.push(BadRow { file: file.into(), line, error: e });
         }
+    }
+
+    /// Appends what another builder read from a later part of the same file; its line
+    /// numbers are shifted by `line_offset`.
+    pub fn absorb(&mut self, other: Builder, line_offset: u64) {
+        let l = &mut self.ledger;
+        let o = other.ledger;
+        let remap = |from: &Interner, to: &mut Interner| from.iter().map(|t| to.intern(t)).collect::<Vec<u32>>();
+        let customers = remap(&o.customers, &mut l.customers);
+        let products = remap(&o.products, &mut l.products);
+        let industries = remap(&o.industries, &mut l.industries);
+        let opt = |map: &[u32], i: u32| if i == NONE { NONE } else { map[i as usize] };
+        l.rows.reserve(o.rows.len());
+        l.rows.extend(o.rows.iter().map(|r| Row {
+            customer: customers[r.customer as usize],
+            product: opt(&products, r.product),
+            industry: opt(&industries, r.industry),
+            ..*r
+        }));
+        l.has_invoice |= o.has_invoice;
+        l.has_product |= o.has_product;
+        l.has_industry |= o.has_industry;
+        l.first_day = [l.first_day, o.first_day].into_iter().flatten().min();
+        l.last_day = [l.last_day, o.last_day].into_iter().flatten().max();
+        l.rejects.extend(o.rejects.into_iter().map(|r| Reject { line: r.line + line_offset, ..r }));
+        self.bad_total += other.bad_total;
+        let room = SHOWN_BAD_ROWS.saturating_sub(self.bad_shown.len());
+        self.bad_shown.extend(other.bad_shown.into_iter().take(room).map(|b| BadRow { line: b.line + line_offset, ..b }));
     }
 
     pub fn add_input(&mut self, stats: InputStats) {
@@ -238,7 +287,15 @@ impl<'o> Builder<'o> {
 
     fn finish(self) -> anyhow::Result<Ledger> {
         if self.bad_total > 0 && !self.opts.skip_bad_rows {
-            return Err(InputError::BadRows { shown: self.bad_shown, total: self.bad_total }.into());
+            let shown = self
+                .bad_shown
+                .iter()
+                .map(|b| {
+                    let column = if b.error.column.is_empty() { String::new() } else { format!(", column {:?}", b.error.column) };
+                    format!("{} line {}{column}: {}", b.file, b.line, b.error.reason.replace('\n', " "))
+                })
+                .collect();
+            return Err(InputError::BadRows { shown, total: self.bad_total }.into());
         }
         Ok(self.ledger)
     }

@@ -3,12 +3,10 @@
 //! numeric type. Errors name the row (1-based, as a spreadsheet would show it).
 
 use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
 use polars::prelude::*;
-use sha2::{Digest, Sha256};
 
 use super::{parse, Builder, InputStats, Resolved, Role};
 use crate::error::InputError;
@@ -17,7 +15,8 @@ use crate::progress::Progress;
 /// Reads one Parquet file into the builder; returns its column names.
 pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow::Result<Vec<String>> {
     let shown = path.display().to_string();
-    let (bytes, sha256) = hash_file(path)?;
+    let bytes = std::fs::metadata(path).with_context(|| format!("cannot open ledger {shown}"))?.len();
+    let sha256 = super::csv::sha256_of(path).with_context(|| format!("cannot read {shown}"))?;
     let bar = progress.spinner(&format!("reading {shown}"));
     let file = File::open(path).with_context(|| format!("cannot open ledger {shown}"))?;
     let bad_format = |e: PolarsError| InputError::Format { path: path.to_path_buf(), message: format!("not a readable Parquet file: {e}") };
@@ -109,20 +108,4 @@ fn dates(col: &Column, opts: &super::ReadOptions) -> anyhow::Result<Vec<Result<i
             s.str()?.iter().map(|v| v.map_or_else(empty, |v| parse::parse_date(v.as_bytes(), &opts.date_format))).collect()
         }
     })
-}
-
-fn hash_file(path: &Path) -> anyhow::Result<(u64, String)> {
-    let mut f = File::open(path).with_context(|| format!("cannot open ledger {}", path.display()))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = f.read(&mut buf).with_context(|| format!("cannot read {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        h.update(&buf[..n]);
-    }
-    Ok((total, format!("{:x}", h.finalize())))
 }

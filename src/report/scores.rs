@@ -50,7 +50,7 @@ pub fn write(s: &Scored, w: &mut dyn Write) -> anyhow::Result<()> {
     let sc = &s.scores;
     let mut cell = String::with_capacity(3);
     let mut flags = String::new();
-    for (rank, &i) in s.order.iter().enumerate() {
+    for i in 0..s.customers.len() {
         let returns_share = if c.gross[i] > 0.0 { c.returns[i] / c.gross[i] } else { 0.0 };
         cell.clear();
         cell.extend([sc.r[i], sc.f[i], sc.m[i]].map(|d| char::from(b'0' + d)));
@@ -61,7 +61,7 @@ pub fn write(s: &Scored, w: &mut dyn Write) -> anyhow::Result<()> {
             }
             flags.push_str(f.as_str());
         }
-        out.int(rank + 1)
+        out.int(i + 1)
             .text(&c.id[i])
             .text(s.name(i).unwrap_or(""))
             .text(c.industry[i].as_deref().unwrap_or(""))

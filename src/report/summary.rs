@@ -23,10 +23,10 @@ pub struct GroupRow {
 
 fn rows(s: &Scored, groups: &[String], group_of: impl Fn(usize) -> usize) -> Vec<GroupRow> {
     let n = s.customers.len();
-    let total_revenue: f64 = s.order.iter().map(|&i| s.customers.monetary[i]).sum();
+    let total_revenue: f64 = s.customers.monetary.iter().sum();
     let mut acc = vec![(0usize, 0.0f64, 0.0f64, 0.0f64, 0.0f64); groups.len()];
     // Rank order: sums are taken in one fixed order.
-    for &i in &s.order {
+    for i in 0..n {
         let a = &mut acc[group_of(i)];
         a.0 += 1;
         a.1 += s.customers.monetary[i];
