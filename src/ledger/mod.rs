@@ -234,8 +234,8 @@ impl<'o> Builder<'o> {
             Some(inv) if !inv.is_empty() => hash64(inv),
             _ => hash64(&day.to_le_bytes()) ^ 0x9e37_79b9_7f4a_7c15,
         };
-        let product = opt_text(product).map_or(NONE, |p| l.products.intern(&p));
-        let industry = opt_text(industry).map_or(NONE, |p| l.industries.intern(&p));
+        let product = intern_opt(&mut l.products, product);
+        let industry = intern_opt(&mut l.industries, industry);
         l.rows.push(Row { customer, day, amount, invoice, product, industry });
         l.first_day = Some(l.first_day.map_or(day, |d| d.min(day)));
         l.last_day = Some(l.last_day.map_or(day, |d| d.max(day)));
@@ -305,9 +305,16 @@ fn trim(b: &[u8]) -> &[u8] {
     b.trim_ascii()
 }
 
-fn opt_text(b: Option<&[u8]>) -> Option<String> {
-    let b = trim(b?);
-    (!b.is_empty()).then(|| String::from_utf8_lossy(b).into_owned())
+/// Interns an optional text field; empty or absent is [`NONE`]. Invalid UTF-8 is kept
+/// with replacement characters (these fields are labels, not keys).
+fn intern_opt(dict: &mut Interner, b: Option<&[u8]>) -> u32 {
+    match b.map(trim) {
+        None | Some(b"") => NONE,
+        Some(b) => match std::str::from_utf8(b) {
+            Ok(s) => dict.intern(s),
+            Err(_) => dict.intern(&String::from_utf8_lossy(b)),
+        },
+    }
 }
 
 /// A fixed (unseeded) 64-bit hash, so that a run's results never depend on a random seed.
