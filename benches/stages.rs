@@ -17,29 +17,55 @@ fn stages(c: &mut Criterion) {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("ledger.csv");
     let lines = synth::generate(200_000, 20_000, 42);
-    synth::write_csv(&mut BufWriter::new(std::fs::File::create(&path).unwrap()), &lines, 20_000, 42).unwrap();
+    synth::write_csv(
+        &mut BufWriter::new(std::fs::File::create(&path).unwrap()),
+        &lines,
+        20_000,
+        42,
+    )
+    .unwrap();
     let opts = ReadOptions::default();
     let settings = Settings::default();
 
-    c.bench_function("read_csv_200k_rows", |b| b.iter(|| read_ledger(&[path.clone()], &opts, &Progress::hidden()).unwrap()));
-    let ledger = read_ledger(&[path.clone()], &opts, &Progress::hidden()).unwrap();
+    c.bench_function("read_csv_200k_rows", |b| {
+        b.iter(|| read_ledger(std::slice::from_ref(&path), &opts, &Progress::hidden()).unwrap())
+    });
+    let ledger = read_ledger(std::slice::from_ref(&path), &opts, &Progress::hidden()).unwrap();
     let as_of = ledger.last_day.unwrap();
     let window = features::trend_window(ledger.first_day.unwrap(), as_of, None);
-    c.bench_function("features_20k_customers", |b| b.iter(|| features::compute(&ledger, as_of, window)));
+    c.bench_function("features_20k_customers", |b| {
+        b.iter(|| features::compute(&ledger, as_of, window))
+    });
     let (customers, facts) = features::compute(&ledger, as_of, window);
-    c.bench_function("score_20k_customers", |b| b.iter(|| score::score(&customers, facts.product_lines, None, &settings)));
+    c.bench_function("score_20k_customers", |b| {
+        b.iter(|| score::score(&customers, facts.product_lines, None, &settings))
+    });
     let scores = score::score(&customers, facts.product_lines, None, &settings);
     c.bench_function("rank_tier_flag_20k_customers", |b| {
         b.iter(|| {
             let order = classify::rank(&customers, &scores);
-            (classify::tiers(&customers, &scores, &order, &settings), classify::flags(&customers, &settings.flags))
+            (
+                classify::tiers(&customers, &scores, &order, &settings),
+                classify::flags(&customers, &settings.flags),
+            )
         })
     });
-    let req = Request { ledgers: vec![path.clone()], ..Request::default() };
+    let req = Request {
+        ledgers: vec![path.clone()],
+        ..Request::default()
+    };
     let scored = pipeline::score(&req, &Progress::hidden(), &mut Timings::default()).unwrap();
     let out = tmp.path().join("out");
     c.bench_function("write_reports_20k_customers", |b| {
-        b.iter(|| write_all(&scored, OutDir::prepare(&out).unwrap(), false, &mut Timings::default()).unwrap())
+        b.iter(|| {
+            write_all(
+                &scored,
+                OutDir::prepare(&out).unwrap(),
+                false,
+                &mut Timings::default(),
+            )
+            .unwrap()
+        })
     });
 }
 

@@ -19,11 +19,28 @@ fn main() -> std::io::Result<()> {
     let mut out: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| usage(&format!("{a} needs a value")));
+        let mut value = || {
+            args.next()
+                .unwrap_or_else(|| usage(&format!("{a} needs a value")))
+        };
         match a.as_str() {
-            "--rows" => rows = value().parse().unwrap_or_else(|_| usage("--rows takes a whole number")),
-            "--customers" => customers = Some(value().parse().unwrap_or_else(|_| usage("--customers takes a whole number"))),
-            "--seed" => seed = value().parse().unwrap_or_else(|_| usage("--seed takes a whole number")),
+            "--rows" => {
+                rows = value()
+                    .parse()
+                    .unwrap_or_else(|_| usage("--rows takes a whole number"))
+            }
+            "--customers" => {
+                customers = Some(
+                    value()
+                        .parse()
+                        .unwrap_or_else(|_| usage("--customers takes a whole number")),
+                )
+            }
+            "--seed" => {
+                seed = value()
+                    .parse()
+                    .unwrap_or_else(|_| usage("--seed takes a whole number"))
+            }
             "--out" => out = Some(value()),
             _ => usage(&format!("unknown argument {a}")),
         }
@@ -42,7 +59,8 @@ fn main() -> std::io::Result<()> {
 }
 
 fn usage(msg: &str) -> ! {
-    eprintln!("gen_ledger: {msg}\nusage: gen_ledger --rows N [--customers N] [--seed N] --out FILE");
+    eprintln!(
+        "gen_ledger: {msg}\nusage: gen_ledger --rows N [--customers N] [--seed N] --out FILE"
+    );
     std::process::exit(2)
 }
-

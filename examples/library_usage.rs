@@ -10,11 +10,19 @@ use custscore::progress::Progress;
 use custscore::report::{tier_rows, Timings};
 
 fn main() -> anyhow::Result<()> {
-    let ledger = std::env::args().nth(1).unwrap_or_else(|| "testdata/sample_ledger.csv".into());
-    let request = Request { ledgers: vec![ledger.into()], ..Request::default() };
+    let ledger = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "testdata/sample_ledger.csv".into());
+    let request = Request {
+        ledgers: vec![ledger.into()],
+        ..Request::default()
+    };
     let scored = pipeline::score(&request, &Progress::hidden(), &mut Timings::default())?;
 
-    println!("top accounts as of {}:", custscore::ledger::parse::format_day(scored.as_of));
+    println!(
+        "top accounts as of {}:",
+        custscore::ledger::parse::format_day(scored.as_of)
+    );
     // Customers are in rank order.
     for i in 0..scored.customers.len().min(5) {
         let c = &scored.customers;
@@ -29,7 +37,12 @@ fn main() -> anyhow::Result<()> {
         );
     }
     for row in tier_rows(&scored) {
-        println!("{:<9} {:>5} customers  {:>5.1}% of revenue", row.group, row.customers, 100.0 * row.revenue_share);
+        println!(
+            "{:<9} {:>5} customers  {:>5.1}% of revenue",
+            row.group,
+            row.customers,
+            100.0 * row.revenue_share
+        );
     }
     Ok(())
 }

@@ -31,7 +31,17 @@ pub struct Attributes {
     pub sha256: String,
 }
 
-const ID: &[&str] = &["customer_id", "customer", "customer_no", "client_id", "cust_id", "id", "客户编号", "客户id", "客户代码"];
+const ID: &[&str] = &[
+    "customer_id",
+    "customer",
+    "customer_no",
+    "client_id",
+    "cust_id",
+    "id",
+    "客户编号",
+    "客户id",
+    "客户代码",
+];
 const NAME: &[&str] = &["name", "customer_name", "company", "客户名称", "名称"];
 const INDUSTRY: &[&str] = &["industry", "sector", "行业"];
 const SIZE: &[&str] = &["size", "employees", "headcount", "规模", "员工数"];
@@ -40,7 +50,11 @@ const REGION: &[&str] = &["region", "地区", "区域"];
 const REFERRER: &[&str] = &["referrer", "referred_by", "referral", "推荐人", "推荐客户"];
 
 fn norm(s: &str) -> String {
-    s.trim().chars().filter(|c| !matches!(c, ' ' | '_' | '-')).flat_map(char::to_lowercase).collect()
+    s.trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 impl Attributes {
@@ -48,16 +62,29 @@ impl Attributes {
     /// name is tried first).
     pub fn read(path: &Path, id_column: Option<&str>) -> anyhow::Result<Attributes> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read attributes {shown}"))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read attributes {shown}"))?;
         let sha256 = {
             use sha2::Digest;
             format!("{:x}", sha2::Sha256::digest(&bytes))
         };
         let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let delimiter = crate::ledger::sniff_delimiter(text);
-        let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(true).from_reader(text);
-        let header: Vec<String> = rdr.byte_headers()?.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
-        let find = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| norm(h) == norm(n)));
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(text);
+        let header: Vec<String> = rdr
+            .byte_headers()?
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).trim().to_string())
+            .collect();
+        let find = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| header.iter().position(|h| norm(h) == norm(n)))
+        };
         let id = id_column
             .and_then(|c| header.iter().position(|h| h == c))
             .or_else(|| find(ID))
@@ -67,13 +94,22 @@ impl Attributes {
                 looked_for: ID.join(", "),
                 columns: header.join(", "),
             })?;
-        let (name, industry, size, influence, region, referrer) = (find(NAME), find(INDUSTRY), find(SIZE), find(INFLUENCE), find(REGION), find(REFERRER));
+        let (name, industry, size, influence, region, referrer) = (
+            find(NAME),
+            find(INDUSTRY),
+            find(SIZE),
+            find(INFLUENCE),
+            find(REGION),
+            find(REFERRER),
+        );
         let mut by_id = BTreeMap::new();
         for rec in rdr.byte_records() {
             let rec = rec.with_context(|| format!("cannot read attributes {shown}"))?;
             let line = rec.position().map_or(0, |p| p.line());
             let field = |i: Option<usize>| {
-                i.and_then(|i| rec.get(i)).map(|v| String::from_utf8_lossy(v).trim().to_string()).filter(|v| !v.is_empty())
+                i.and_then(|i| rec.get(i))
+                    .map(|v| String::from_utf8_lossy(v).trim().to_string())
+                    .filter(|v| !v.is_empty())
             };
             let number = |i: Option<usize>, what: &str| -> Result<Option<f64>, InputError> {
                 match field(i) {
@@ -88,7 +124,11 @@ impl Attributes {
                 }
             };
             let Some(cid) = field(Some(id)) else {
-                return Err(InputError::Format { path: path.to_path_buf(), message: format!("line {line}, column {:?}: customer id is empty", header[id]) }.into());
+                return Err(InputError::Format {
+                    path: path.to_path_buf(),
+                    message: format!("line {line}, column {:?}: customer id is empty", header[id]),
+                }
+                .into());
             };
             let attr = Attribute {
                 name: field(name),
@@ -99,10 +139,18 @@ impl Attributes {
                 referrer: field(referrer),
             };
             if by_id.insert(cid.clone(), attr).is_some() {
-                return Err(InputError::Format { path: path.to_path_buf(), message: format!("line {line}: customer id {cid:?} appears twice") }.into());
+                return Err(InputError::Format {
+                    path: path.to_path_buf(),
+                    message: format!("line {line}: customer id {cid:?} appears twice"),
+                }
+                .into());
             }
         }
-        Ok(Attributes { by_id, path: shown, sha256 })
+        Ok(Attributes {
+            by_id,
+            path: shown,
+            sha256,
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&Attribute> {

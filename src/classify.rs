@@ -20,7 +20,12 @@ pub enum Tier {
 }
 
 impl Tier {
-    pub const ALL: [Tier; 4] = [Tier::Strategic, Tier::Partner, Tier::Priority, Tier::Ordinary];
+    pub const ALL: [Tier; 4] = [
+        Tier::Strategic,
+        Tier::Partner,
+        Tier::Priority,
+        Tier::Ordinary,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -47,7 +52,12 @@ pub enum Flag {
 }
 
 impl Flag {
-    pub const ALL: [Flag; 4] = [Flag::SingleProductLine, Flag::Declining, Flag::Overdue, Flag::OneOffProject];
+    pub const ALL: [Flag; 4] = [
+        Flag::SingleProductLine,
+        Flag::Declining,
+        Flag::Overdue,
+        Flag::OneOffProject,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,7 +74,10 @@ impl Flag {
 pub fn rank(c: &Customers, s: &Scores) -> Vec<usize> {
     let mut order: Vec<usize> = (0..c.len()).collect();
     order.sort_unstable_by(|&a, &b| {
-        s.value[b].total_cmp(&s.value[a]).then(c.monetary[b].total_cmp(&c.monetary[a])).then_with(|| c.id[a].cmp(&c.id[b]))
+        s.value[b]
+            .total_cmp(&s.value[a])
+            .then(c.monetary[b].total_cmp(&c.monetary[a]))
+            .then_with(|| c.id[a].cmp(&c.id[b]))
     });
     order
 }
@@ -75,7 +88,9 @@ pub fn tiers(c: &Customers, s: &Scores, order: &[usize], settings: &Settings) ->
     let overrides = settings.tiers.industry_rules();
     let mut groups: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
     for &i in order {
-        let key = c.industry[i].as_deref().filter(|ind| overrides.contains_key(*ind));
+        let key = c.industry[i]
+            .as_deref()
+            .filter(|ind| overrides.contains_key(*ind));
         groups.entry(key).or_default().push(i);
     }
     let default = settings.tiers.default_rule();
@@ -106,8 +121,12 @@ fn cut(members: &[usize], rule: &TierRule, c: &Customers, s: &Scores) -> Vec<Tie
         TierMethod::RankShare => {
             // Boundaries are rounded customer counts: with n = 40 and 5%, 2 strategic.
             let n = members.len() as f64;
-            let bounds = [rule.strategic, rule.strategic + rule.partner, rule.strategic + rule.partner + rule.priority]
-                .map(|share| (n * share + 0.5 - 1e-9).floor() as usize);
+            let bounds = [
+                rule.strategic,
+                rule.strategic + rule.partner,
+                rule.strategic + rule.partner + rule.priority,
+            ]
+            .map(|share| (n * share + 0.5 - 1e-9).floor() as usize);
             (0..members.len())
                 .map(|k| match k {
                     k if k < bounds[0] => Tier::Strategic,
@@ -133,7 +152,11 @@ fn cut(members: &[usize], rule: &TierRule, c: &Customers, s: &Scores) -> Vec<Tie
             members
                 .iter()
                 .map(|&i| {
-                    let t = if total > 0.0 && c.monetary[i] > 0.0 { by_position(before / total) } else { Tier::Ordinary };
+                    let t = if total > 0.0 && c.monetary[i] > 0.0 {
+                        by_position(before / total)
+                    } else {
+                        Tier::Ordinary
+                    };
                     before += c.monetary[i].max(0.0);
                     t
                 })
@@ -154,10 +177,16 @@ pub fn flags(c: &Customers, f: &FlagSettings) -> Vec<Vec<Flag>> {
             if c.revenue_prior[i] > 0.0 && c.trend[i] <= f.declining_trend {
                 out.push(Flag::Declining);
             }
-            if c.order_days[i] >= f.overdue_min_order_days && c.overdue[i].is_some_and(|o| o >= f.overdue_ratio) {
+            if c.order_days[i] >= f.overdue_min_order_days
+                && c.overdue[i].is_some_and(|o| o >= f.overdue_ratio)
+            {
                 out.push(Flag::Overdue);
             }
-            if c.order_days[i] == 1 && c.monetary[i] > 0.0 && c.monetary[i] >= one_off_floor && c.recency_days[i] >= f.one_off_min_days {
+            if c.order_days[i] == 1
+                && c.monetary[i] > 0.0
+                && c.monetary[i] >= one_off_floor
+                && c.recency_days[i] >= f.one_off_min_days
+            {
                 out.push(Flag::OneOffProject);
             }
             out
@@ -186,7 +215,8 @@ mod tests {
         let mut s = Scores::default();
         for i in 0..n {
             c.id.push(format!("C{i:03}"));
-            c.industry.push(Some(if i % 2 == 0 { "Retail" } else { "Finance" }.into()));
+            c.industry
+                .push(Some(if i % 2 == 0 { "Retail" } else { "Finance" }.into()));
             c.monetary.push(100.0 * (n - i) as f64);
             s.value.push((n - i) as f64);
         }
@@ -204,7 +234,15 @@ mod tests {
         let order = rank(&c, &s);
         assert_eq!(order[0], 0);
         let t = tiers(&c, &s, &order, &settings);
-        assert_eq!([count(&t, Tier::Strategic), count(&t, Tier::Partner), count(&t, Tier::Priority), count(&t, Tier::Ordinary)], [2, 6, 12, 20]);
+        assert_eq!(
+            [
+                count(&t, Tier::Strategic),
+                count(&t, Tier::Partner),
+                count(&t, Tier::Priority),
+                count(&t, Tier::Ordinary)
+            ],
+            [2, 6, 12, 20]
+        );
         assert_eq!(t[0], Tier::Strategic);
         assert_eq!(t[39], Tier::Ordinary);
     }
@@ -227,7 +265,17 @@ mod tests {
         settings.tiers.priority = Some(5.0);
         let order = rank(&c, &s);
         let t = tiers(&c, &s, &order, &settings);
-        assert_eq!(&t[..6], &[Tier::Strategic, Tier::Strategic, Tier::Partner, Tier::Partner, Tier::Priority, Tier::Priority]);
+        assert_eq!(
+            &t[..6],
+            &[
+                Tier::Strategic,
+                Tier::Strategic,
+                Tier::Partner,
+                Tier::Partner,
+                Tier::Priority,
+                Tier::Priority
+            ]
+        );
         // Revenue 1000, 900, ... 100 (total 5500): the first 50% is held by customers whose
         // preceding share is below 0.5: 0, 1000, 1900 (34.5%), 2700 (49.1%) → 4 strategic.
         settings.tiers = Default::default();
@@ -239,7 +287,10 @@ mod tests {
     #[test]
     fn an_industry_override_cuts_its_customers_among_themselves() {
         let (c, s) = base(40);
-        let settings = Settings::from_toml("[tiers.industry.Retail]\nstrategic = 0.5\npartner = 0.0\npriority = 0.0\n").unwrap();
+        let settings = Settings::from_toml(
+            "[tiers.industry.Retail]\nstrategic = 0.5\npartner = 0.0\npriority = 0.0\n",
+        )
+        .unwrap();
         let t = tiers(&c, &s, &rank(&c, &s), &settings);
         let retail: Vec<Tier> = (0..40).filter(|i| i % 2 == 0).map(|i| t[i]).collect();
         assert_eq!(count(&retail, Tier::Strategic), 10);
@@ -251,7 +302,15 @@ mod tests {
     #[test]
     fn flags_follow_their_definitions() {
         let mut c = Customers::default();
-        let push = |c: &mut Customers, lines: Option<u32>, freq: u32, days: u32, prior: f64, trend: f64, overdue: Option<f64>, monetary: f64, recency: i32| {
+        let push = |c: &mut Customers,
+                    lines: Option<u32>,
+                    freq: u32,
+                    days: u32,
+                    prior: f64,
+                    trend: f64,
+                    overdue: Option<f64>,
+                    monetary: f64,
+                    recency: i32| {
             c.id.push(format!("C{}", c.id.len()));
             c.product_lines.push(lines);
             c.frequency.push(freq);

@@ -23,20 +23,27 @@ fn score(args: &ScoreArgs) -> anyhow::Result<()> {
     let out = OutDir::prepare(&args.out)?;
     for path in &req.ledgers {
         if !path.is_file() {
-            return Err(InputError::flag("LEDGER", format!("{}: no such file", path.display())).into());
+            return Err(
+                InputError::flag("LEDGER", format!("{}: no such file", path.display())).into(),
+            );
         }
     }
     let progress = Progress::new(args.quiet);
     let mut timings = Timings::default();
     let scored = pipeline::score(&req, &progress, &mut timings)?;
-    report::write_all(&scored, out, args.skip_bad_rows, &mut timings).context("writing the reports")?;
+    report::write_all(&scored, out, args.skip_bad_rows, &mut timings)
+        .context("writing the reports")?;
     if !args.quiet {
         let rows: u64 = scored.inputs.iter().map(|i| i.rows_read).sum();
         let rejected = scored.rejects.len();
         eprintln!(
             "custscore: scored {} customers from {rows} rows{} as of {} -> {}",
             scored.customers.len(),
-            if rejected > 0 { format!(" ({rejected} rejected, see rejects.csv)") } else { String::new() },
+            if rejected > 0 {
+                format!(" ({rejected} rejected, see rejects.csv)")
+            } else {
+                String::new()
+            },
             parse::format_day(scored.as_of),
             args.out.display()
         );
@@ -50,21 +57,38 @@ pub fn request(args: &ScoreArgs) -> anyhow::Result<Request> {
         Some(p) => Settings::from_file(p)?,
         None => Settings::default(),
     };
-    let columns = args.columns.as_deref().map(ColumnMap::parse).transpose()?.unwrap_or_default();
+    let columns = args
+        .columns
+        .as_deref()
+        .map(ColumnMap::parse)
+        .transpose()?
+        .unwrap_or_default();
     let delimiter = args.delimiter.as_deref().map(parse_delimiter).transpose()?;
     let date_format = match &args.date_format {
-        Some(f) if f.trim().is_empty() => return Err(InputError::flag("--date-format", "is empty").into()),
+        Some(f) if f.trim().is_empty() => {
+            return Err(InputError::flag("--date-format", "is empty").into())
+        }
         Some(f) => DateFormat::Pattern(f.clone()),
         None => DateFormat::Auto,
     };
     let as_of = args
         .as_of
         .as_deref()
-        .map(|d| parse::parse_date(d.as_bytes(), &DateFormat::Auto).map_err(|e| InputError::flag("--as-of", format!("{e}; expected YYYY-MM-DD"))))
+        .map(|d| {
+            parse::parse_date(d.as_bytes(), &DateFormat::Auto)
+                .map_err(|e| InputError::flag("--as-of", format!("{e}; expected YYYY-MM-DD")))
+        })
         .transpose()?;
     Ok(Request {
         ledgers: args.ledgers.clone(),
-        read: ReadOptions { columns, delimiter, date_format, as_of, skip_bad_rows: args.skip_bad_rows, ..ReadOptions::default() },
+        read: ReadOptions {
+            columns,
+            delimiter,
+            date_format,
+            as_of,
+            skip_bad_rows: args.skip_bad_rows,
+            ..ReadOptions::default()
+        },
         attributes: args.attributes.clone(),
         settings,
     })
@@ -73,7 +97,15 @@ pub fn request(args: &ScoreArgs) -> anyhow::Result<Request> {
 fn parse_delimiter(s: &str) -> Result<u8, InputError> {
     match s {
         "tab" | "\\t" | "\t" => Ok(b'\t'),
-        s if s.len() == 1 && s.as_bytes()[0].is_ascii() && !matches!(s.as_bytes()[0], b'"' | b'\n' | b'\r') => Ok(s.as_bytes()[0]),
-        _ => Err(InputError::flag("--delimiter", format!("{s:?}: expected one ASCII character such as ',' ';' '|' or 'tab'"))),
+        s if s.len() == 1
+            && s.as_bytes()[0].is_ascii()
+            && !matches!(s.as_bytes()[0], b'"' | b'\n' | b'\r') =>
+        {
+            Ok(s.as_bytes()[0])
+        }
+        _ => Err(InputError::flag(
+            "--delimiter",
+            format!("{s:?}: expected one ASCII character such as ',' ';' '|' or 'tab'"),
+        )),
     }
 }

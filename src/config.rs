@@ -67,7 +67,7 @@ pub struct PotentialSettings {
 }
 
 /// Trend windows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrendSettings {
     /// Length of each of the two compared windows in days. Default: 365, or half the
@@ -106,7 +106,12 @@ impl TierRule {
             TierMethod::Threshold => (80.0, 60.0, 40.0),
             TierMethod::RevenueShare => (0.50, 0.25, 0.15),
         };
-        TierRule { method, strategic, partner, priority }
+        TierRule {
+            method,
+            strategic,
+            partner,
+            priority,
+        }
     }
 }
 
@@ -143,14 +148,29 @@ impl TierSettings {
     pub fn industry_rules(&self) -> BTreeMap<String, TierRule> {
         self.industry
             .iter()
-            .map(|(k, p)| (k.clone(), fill(p.method.unwrap_or(self.method), p.strategic, p.partner, p.priority)))
+            .map(|(k, p)| {
+                (
+                    k.clone(),
+                    fill(
+                        p.method.unwrap_or(self.method),
+                        p.strategic,
+                        p.partner,
+                        p.priority,
+                    ),
+                )
+            })
             .collect()
     }
 }
 
 fn fill(method: TierMethod, s: Option<f64>, p: Option<f64>, q: Option<f64>) -> TierRule {
     let d = TierRule::default_for(method);
-    TierRule { method, strategic: s.unwrap_or(d.strategic), partner: p.unwrap_or(d.partner), priority: q.unwrap_or(d.priority) }
+    TierRule {
+        method,
+        strategic: s.unwrap_or(d.strategic),
+        partner: p.unwrap_or(d.partner),
+        priority: q.unwrap_or(d.priority),
+    }
 }
 
 /// Thresholds of the diagnostic flags.
@@ -184,7 +204,12 @@ pub struct SegmentRule {
 
 impl SegmentRule {
     fn new(name: &str, r: [u8; 2], f: [u8; 2], m: [u8; 2]) -> Self {
-        SegmentRule { name: name.into(), r, f, m }
+        SegmentRule {
+            name: name.into(),
+            r,
+            f,
+            m,
+        }
     }
 
     pub fn matches(&self, r: u8, f: u8, m: u8) -> bool {
@@ -226,31 +251,44 @@ impl Default for Settings {
 
 impl Default for RfmSettings {
     fn default() -> Self {
-        RfmSettings { quantiles: vec![0.2, 0.4, 0.6, 0.8] }
+        RfmSettings {
+            quantiles: vec![0.2, 0.4, 0.6, 0.8],
+        }
     }
 }
 
 impl Default for ValueSettings {
     fn default() -> Self {
-        ValueSettings { recency_weight: 0.3, frequency_weight: 0.3, monetary_weight: 0.4, potential_weight: 0.3 }
+        ValueSettings {
+            recency_weight: 0.3,
+            frequency_weight: 0.3,
+            monetary_weight: 0.4,
+            potential_weight: 0.3,
+        }
     }
 }
 
 impl Default for PotentialSettings {
     fn default() -> Self {
-        PotentialSettings { growth: 0.35, breadth: 0.2, steadiness: 0.25, influence: 0.1, size: 0.1 }
-    }
-}
-
-impl Default for TrendSettings {
-    fn default() -> Self {
-        TrendSettings { window_days: None }
+        PotentialSettings {
+            growth: 0.35,
+            breadth: 0.2,
+            steadiness: 0.25,
+            influence: 0.1,
+            size: 0.1,
+        }
     }
 }
 
 impl Default for TierSettings {
     fn default() -> Self {
-        TierSettings { method: TierMethod::RankShare, strategic: None, partner: None, priority: None, industry: BTreeMap::new() }
+        TierSettings {
+            method: TierMethod::RankShare,
+            strategic: None,
+            partner: None,
+            priority: None,
+            industry: BTreeMap::new(),
+        }
     }
 }
 
@@ -271,9 +309,14 @@ impl Settings {
     /// Reads and validates a TOML file; keys not given keep their defaults.
     pub fn from_file(path: &Path) -> Result<Settings, InputError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| InputError::Config { path: shown.clone(), message: format!("cannot read: {e}") })?;
-        Settings::from_toml(&text).map_err(|message| InputError::Config { path: shown, message })
+        let text = std::fs::read_to_string(path).map_err(|e| InputError::Config {
+            path: shown.clone(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Settings::from_toml(&text).map_err(|message| InputError::Config {
+            path: shown,
+            message,
+        })
     }
 
     /// Parses and validates TOML text; the error names the key.
@@ -286,11 +329,20 @@ impl Settings {
     /// Checks every range; the error names the key and says what is allowed.
     pub fn validate(&self) -> Result<(), String> {
         let q = &self.rfm.quantiles;
-        if q.len() != 4 || q.iter().any(|v| !(*v > 0.0 && *v < 1.0)) || q.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(format!("rfm.quantiles = {q:?}: expected 4 increasing numbers between 0 and 1 (exclusive)"));
+        if q.len() != 4
+            || q.iter().any(|v| !(*v > 0.0 && *v < 1.0))
+            || q.windows(2).any(|w| w[0] >= w[1])
+        {
+            return Err(format!(
+                "rfm.quantiles = {q:?}: expected 4 increasing numbers between 0 and 1 (exclusive)"
+            ));
         }
         let v = &self.value;
-        for (key, w) in [("value.recency_weight", v.recency_weight), ("value.frequency_weight", v.frequency_weight), ("value.monetary_weight", v.monetary_weight)] {
+        for (key, w) in [
+            ("value.recency_weight", v.recency_weight),
+            ("value.frequency_weight", v.frequency_weight),
+            ("value.monetary_weight", v.monetary_weight),
+        ] {
             non_negative(key, w)?;
         }
         if v.recency_weight + v.frequency_weight + v.monetary_weight <= 0.0 {
@@ -319,17 +371,26 @@ impl Settings {
         }
         let f = &self.flags;
         if !(-1.0..=0.0).contains(&f.declining_trend) {
-            return Err(format!("flags.declining_trend = {}: expected a number from -1 to 0", f.declining_trend));
+            return Err(format!(
+                "flags.declining_trend = {}: expected a number from -1 to 0",
+                f.declining_trend
+            ));
         }
-        if !(f.overdue_ratio > 0.0) {
-            return Err(format!("flags.overdue_ratio = {}: expected a positive number", f.overdue_ratio));
+        if f.overdue_ratio.is_nan() || f.overdue_ratio <= 0.0 {
+            return Err(format!(
+                "flags.overdue_ratio = {}: expected a positive number",
+                f.overdue_ratio
+            ));
         }
         if f.overdue_min_order_days < 2 {
             return Err("flags.overdue_min_order_days: expected at least 2 (a cycle needs two purchase days)".into());
         }
         unit("flags.one_off_quantile", f.one_off_quantile)?;
         if f.one_off_min_days < 0 {
-            return Err(format!("flags.one_off_min_days = {}: expected 0 or more", f.one_off_min_days));
+            return Err(format!(
+                "flags.one_off_min_days = {}: expected 0 or more",
+                f.one_off_min_days
+            ));
         }
         if self.segments.is_empty() {
             return Err("segments: expected at least one [[segments]] rule".into());
@@ -395,7 +456,10 @@ mod tests {
         for r in 1..=5 {
             for f in 1..=5 {
                 for m in 1..=5 {
-                    assert!(s.segments.iter().any(|x| x.matches(r, f, m)), "cell {r}{f}{m} has no segment");
+                    assert!(
+                        s.segments.iter().any(|x| x.matches(r, f, m)),
+                        "cell {r}{f}{m} has no segment"
+                    );
                 }
             }
         }
@@ -403,10 +467,16 @@ mod tests {
 
     #[test]
     fn a_partial_file_keeps_the_other_defaults() {
-        let s = Settings::from_toml("[value]\npotential_weight = 0.5\n[tiers]\nmethod = \"threshold\"\n").unwrap();
+        let s = Settings::from_toml(
+            "[value]\npotential_weight = 0.5\n[tiers]\nmethod = \"threshold\"\n",
+        )
+        .unwrap();
         assert_eq!(s.value.potential_weight, 0.5);
         assert_eq!(s.value.monetary_weight, 0.4);
-        assert_eq!(s.tiers.default_rule(), TierRule::default_for(TierMethod::Threshold));
+        assert_eq!(
+            s.tiers.default_rule(),
+            TierRule::default_for(TierMethod::Threshold)
+        );
     }
 
     #[test]
@@ -417,11 +487,14 @@ mod tests {
         assert!(e.contains("value.potential_weight = 1.5"), "{e}");
         let e = Settings::from_toml("[rfm]\nquantiles = [0.5, 0.4, 0.6, 0.8]\n").unwrap_err();
         assert!(e.contains("rfm.quantiles"), "{e}");
-        let e = Settings::from_toml("[tiers]\nstrategic = 0.6\npartner = 0.3\npriority = 0.3\n").unwrap_err();
+        let e = Settings::from_toml("[tiers]\nstrategic = 0.6\npartner = 0.3\npriority = 0.3\n")
+            .unwrap_err();
         assert!(e.contains("add up to at most 1"), "{e}");
         let e = Settings::from_toml("[tiers.industry.Retail]\nstrategic = 2\n").unwrap_err();
         assert!(e.contains("tiers.industry.\"Retail\".strategic"), "{e}");
-        let e = Settings::from_toml("[[segments]]\nname = \"X\"\nr = [0, 5]\nf = [1, 5]\nm = [1, 5]\n").unwrap_err();
+        let e =
+            Settings::from_toml("[[segments]]\nname = \"X\"\nr = [0, 5]\nf = [1, 5]\nm = [1, 5]\n")
+                .unwrap_err();
         assert!(e.contains("segments[0]"), "{e}");
         let e = Settings::from_toml("[flags]\noverdue_ratio = \"high\"\n").unwrap_err();
         assert!(e.contains("overdue_ratio"), "{e}");

@@ -19,19 +19,37 @@ pub enum InputError {
 
     /// A ledger file lacks a column that a required role needs.
     #[error("{path}: no column for the {role} role (looked for {looked_for}); columns are: {columns}. Map it with --columns {role}=NAME")]
-    MissingColumn { path: PathBuf, role: &'static str, looked_for: String, columns: String },
+    MissingColumn {
+        path: PathBuf,
+        role: &'static str,
+        looked_for: String,
+        columns: String,
+    },
 
     /// A column name asked for with `--columns` is not in the file.
     #[error("{path}: --columns {role}={name}: no such column; columns are: {columns}")]
-    MappedColumnNotFound { path: PathBuf, role: &'static str, name: String, columns: String },
+    MappedColumnNotFound {
+        path: PathBuf,
+        role: &'static str,
+        name: String,
+        columns: String,
+    },
 
     /// Two columns of one file would both fill the same role.
     #[error("{path}: column {name:?} appears {count} times in the header; rename one or map the role to another column")]
-    DuplicateColumn { path: PathBuf, name: String, count: usize },
+    DuplicateColumn {
+        path: PathBuf,
+        name: String,
+        count: usize,
+    },
 
     /// Files of one ledger disagree on their columns.
     #[error("{path}: its columns differ from those of {first}: {detail}")]
-    ColumnsDiffer { path: PathBuf, first: PathBuf, detail: String },
+    ColumnsDiffer {
+        path: PathBuf,
+        first: PathBuf,
+        detail: String,
+    },
 
     /// Rows that could not be read, without `--skip-bad-rows`: the first few, and how many in all.
     #[error("{}\n{total} bad rows in all{}; use --skip-bad-rows to write them to rejects.csv and go on", shown.join("\n"), if *total > shown.len() { format!(" (the first {} are listed)", shown.len()) } else { String::new() })]
@@ -48,13 +66,19 @@ pub enum InputError {
 
 impl InputError {
     pub fn flag(flag: &'static str, message: impl Into<String>) -> Self {
-        InputError::Flag { flag, message: message.into() }
+        InputError::Flag {
+            flag,
+            message: message.into(),
+        }
     }
 }
 
 /// Exit code for an error chain: 2 when any link is an [`InputError`], else 1.
 pub fn exit_code(err: &anyhow::Error) -> i32 {
-    if err.chain().any(|e| e.downcast_ref::<InputError>().is_some()) {
+    if err
+        .chain()
+        .any(|e| e.downcast_ref::<InputError>().is_some())
+    {
         2
     } else {
         1

@@ -95,9 +95,13 @@ pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFact
     }
 
     // Customers are independent: each thread takes a contiguous range, joined in order.
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .min(8);
     let threads = if rows.len() < 200_000 { 1 } else { threads };
-    let ranges: Vec<std::ops::Range<usize>> = (0..threads).map(|k| n * k / threads..n * (k + 1) / threads).collect();
+    let ranges: Vec<std::ops::Range<usize>> = (0..threads)
+        .map(|k| n * k / threads..n * (k + 1) / threads)
+        .collect();
     let parts: Vec<(Customers, BaseFacts)> = std::thread::scope(|s| {
         let handles: Vec<_> = ranges
             .into_iter()
@@ -106,7 +110,10 @@ pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFact
                 s.spawn(move || compute_range(ledger, order, start, range, as_of, window))
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("a features thread panicked")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a features thread panicked"))
+            .collect()
     });
     let mut c = Customers::default();
     let mut facts = BaseFacts {
@@ -127,10 +134,23 @@ pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFact
 
 /// The metrics of customers `range` (interner indices); `order[start[c]..start[c + 1]]` are
 /// customer c's rows.
-fn compute_range(ledger: &Ledger, order: &[u32], start: &[u32], range: std::ops::Range<usize>, as_of: i32, window: i32) -> (Customers, BaseFacts) {
+fn compute_range(
+    ledger: &Ledger,
+    order: &[u32],
+    start: &[u32],
+    range: std::ops::Range<usize>,
+    as_of: i32,
+    window: i32,
+) -> (Customers, BaseFacts) {
     let rows = &ledger.rows;
     let mut c = Customers::default();
-    let mut facts = BaseFacts { customers_without_purchases: 0, product_lines: 0, trend_window_days: window, return_rows: 0, zero_amount_rows: 0 };
+    let mut facts = BaseFacts {
+        customers_without_purchases: 0,
+        product_lines: 0,
+        trend_window_days: window,
+        return_rows: 0,
+        zero_amount_rows: 0,
+    };
     let mut mine: Vec<Row> = Vec::new();
     let mut scratch_u64: Vec<u64> = Vec::new();
     let mut scratch_u32: Vec<u32> = Vec::new();
@@ -138,8 +158,17 @@ fn compute_range(ledger: &Ledger, order: &[u32], start: &[u32], range: std::ops:
     let mut gaps: Vec<f64> = Vec::new();
     for cust in range {
         mine.clear();
-        mine.extend(order[start[cust] as usize..start[cust + 1] as usize].iter().map(|&i| rows[i as usize]));
-        mine.sort_unstable_by(|a, b| a.day.cmp(&b.day).then(a.amount.total_cmp(&b.amount)).then(a.invoice.cmp(&b.invoice)));
+        mine.extend(
+            order[start[cust] as usize..start[cust + 1] as usize]
+                .iter()
+                .map(|&i| rows[i as usize]),
+        );
+        mine.sort_unstable_by(|a, b| {
+            a.day
+                .cmp(&b.day)
+                .then(a.amount.total_cmp(&b.amount))
+                .then(a.invoice.cmp(&b.invoice))
+        });
         facts.return_rows += mine.iter().filter(|r| r.amount < 0.0).count() as u64;
         facts.zero_amount_rows += mine.iter().filter(|r| r.amount == 0.0).count() as u64;
         let buys = || mine.iter().filter(|r| r.amount > 0.0);
@@ -147,7 +176,7 @@ fn compute_range(ledger: &Ledger, order: &[u32], start: &[u32], range: std::ops:
             facts.customers_without_purchases += 1;
             continue;
         };
-        let last = buys().last().map_or(first, |r| r.day);
+        let last = buys().next_back().map_or(first, |r| r.day);
 
         scratch_u64.clear();
         scratch_u64.extend(buys().map(|r| r.invoice));
@@ -156,7 +185,11 @@ fn compute_range(ledger: &Ledger, order: &[u32], start: &[u32], range: std::ops:
         days.clear();
         days.extend(buys().map(|r| r.day));
         days.dedup();
-        let frequency = if ledger.has_invoice { scratch_u64.len() } else { days.len() } as u32;
+        let frequency = if ledger.has_invoice {
+            scratch_u64.len()
+        } else {
+            days.len()
+        } as u32;
 
         let (mut net, mut gross, mut ret, mut recent, mut prior) = (0.0, 0.0, 0.0, 0.0, 0.0);
         for r in &mine {
@@ -186,10 +219,19 @@ fn compute_range(ledger: &Ledger, order: &[u32], start: &[u32], range: std::ops:
         let cycle = median(&mut gaps);
         let cv = (gaps.len() >= 2).then(|| coefficient_of_variation(&gaps));
         let recency = as_of - last;
-        let trend = if recent == 0.0 && prior == 0.0 { 0.0 } else { (recent - prior) / (recent.abs() + prior.abs()) };
+        let trend = if recent == 0.0 && prior == 0.0 {
+            0.0
+        } else {
+            (recent - prior) / (recent.abs() + prior.abs())
+        };
 
         c.id.push(ledger.customers.get(cust as u32).to_string());
-        c.industry.push(ledger.has_industry.then(|| main_industry(&mine, ledger)).flatten());
+        c.industry.push(
+            ledger
+                .has_industry
+                .then(|| main_industry(&mine, ledger))
+                .flatten(),
+        );
         c.recency_days.push(recency);
         c.frequency.push(frequency);
         c.order_days.push(days.len() as u32);
@@ -277,7 +319,11 @@ pub fn median(v: &mut [f64]) -> Option<f64> {
     }
     v.sort_unstable_by(f64::total_cmp);
     let m = v.len() / 2;
-    Some(if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 })
+    Some(if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    })
 }
 
 /// Population standard deviation over the mean; 0 for a zero mean.
@@ -293,7 +339,11 @@ pub fn coefficient_of_variation(v: &[f64]) -> f64 {
 
 /// The industry on most of the customer's rows; ties go to the alphabetically first.
 fn main_industry(rows: &[Row], ledger: &Ledger) -> Option<String> {
-    let mut ids: Vec<u32> = rows.iter().map(|r| r.industry).filter(|&i| i != NONE).collect();
+    let mut ids: Vec<u32> = rows
+        .iter()
+        .map(|r| r.industry)
+        .filter(|&i| i != NONE)
+        .collect();
     ids.sort_unstable();
     let mut best: Option<(usize, &str)> = None;
     for run in ids.chunk_by(|a, b| a == b) {
@@ -315,14 +365,32 @@ mod tests {
     use crate::ledger::parse::days_from_civil;
 
     fn ledger(rows: &[(&str, &str, f64, &str, &str)], with_invoice: bool) -> Ledger {
-        let mut l = Ledger { has_invoice: with_invoice, has_product: true, has_industry: true, ..Ledger::default() };
+        let mut l = Ledger {
+            has_invoice: with_invoice,
+            has_product: true,
+            has_industry: true,
+            ..Ledger::default()
+        };
         for &(c, d, a, inv, p) in rows {
             let day = crate::ledger::parse::parse_date(d.as_bytes(), &Default::default()).unwrap();
             let customer = l.customers.intern(c);
             let product = l.products.intern(p);
-            let industry = l.industries.intern(if c == "B" { "Retail" } else { "Finance" });
-            let invoice = if with_invoice { crate::ledger::hash64(inv.as_bytes()) } else { day as u64 };
-            l.rows.push(Row { customer, day, amount: a, invoice, product, industry });
+            let industry = l
+                .industries
+                .intern(if c == "B" { "Retail" } else { "Finance" });
+            let invoice = if with_invoice {
+                crate::ledger::hash64(inv.as_bytes())
+            } else {
+                day as u64
+            };
+            l.rows.push(Row {
+                customer,
+                day,
+                amount: a,
+                invoice,
+                product,
+                industry,
+            });
         }
         l
     }
@@ -361,20 +429,33 @@ mod tests {
         // Window 20 days: recent is (Jan 21, Feb 10] = 70 - 20 = 50; prior (Jan 1, Jan 21] = 30.
         assert_eq!((c.revenue_recent[0], c.revenue_prior[0]), (50.0, 30.0));
         assert!((c.trend[0] - 20.0 / 80.0).abs() < 1e-12);
-        assert_eq!(c.industry, [Some("Finance".to_string()), Some("Retail".to_string())]);
+        assert_eq!(
+            c.industry,
+            [Some("Finance".to_string()), Some("Retail".to_string())]
+        );
         // One purchase: no cycle, no cv, no overdue; new revenue only is the top trend.
-        assert_eq!((c.cycle_days[1], c.cycle_cv[1], c.overdue[1]), (None, None, None));
+        assert_eq!(
+            (c.cycle_days[1], c.cycle_cv[1], c.overdue[1]),
+            (None, None, None)
+        );
         assert_eq!(c.trend[1], 1.0);
     }
 
     #[test]
     fn without_invoices_frequency_counts_days() {
         let l = ledger(
-            &[("A", "2025-01-01", 1.0, "", "P"), ("A", "2025-01-01", 2.0, "", "P"), ("A", "2025-01-02", 3.0, "", "P")],
+            &[
+                ("A", "2025-01-01", 1.0, "", "P"),
+                ("A", "2025-01-01", 2.0, "", "P"),
+                ("A", "2025-01-02", 3.0, "", "P"),
+            ],
             false,
         );
         let (c, _) = compute(&l, days_from_civil(2025, 1, 2), 10);
-        assert_eq!((c.frequency[0], c.order_days[0], c.recency_days[0]), (2, 2, 0));
+        assert_eq!(
+            (c.frequency[0], c.order_days[0], c.recency_days[0]),
+            (2, 2, 0)
+        );
         assert_eq!((c.cycle_days[0], c.cycle_cv[0]), (Some(1.0), None));
     }
 
@@ -392,7 +473,10 @@ mod tests {
         let (b, _) = compute(&ledger(&rows, true), as_of, 3);
         let by_id = |c: &Customers, id: &str| c.id.iter().position(|x| x == id).unwrap();
         for id in ["A", "B"] {
-            assert_eq!(a.monetary[by_id(&a, id)].to_bits(), b.monetary[by_id(&b, id)].to_bits());
+            assert_eq!(
+                a.monetary[by_id(&a, id)].to_bits(),
+                b.monetary[by_id(&b, id)].to_bits()
+            );
             assert_eq!(a.frequency[by_id(&a, id)], b.frequency[by_id(&b, id)]);
         }
     }

@@ -7,7 +7,10 @@ fn main() {
     let cli = custscore::cli::Cli::parse();
     if let Err(err) = custscore::commands::run(cli) {
         // A closed pipe on stdout is the reader's choice, not a failure.
-        if err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+        if err.chain().any(|e| {
+            e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        }) {
             std::process::exit(0);
         }
         eprintln!("custscore: error: {err:#}");

@@ -57,7 +57,11 @@ pub struct Scored {
 impl Scored {
     /// The customer's display name from the attributes file, if any.
     pub fn name(&self, i: usize) -> Option<&str> {
-        self.attributes.as_ref()?.get(&self.customers.id[i])?.name.as_deref()
+        self.attributes
+            .as_ref()?
+            .get(&self.customers.id[i])?
+            .name
+            .as_deref()
     }
 
     /// The segment name of customer `i`.
@@ -72,7 +76,17 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
     let attributes = req
         .attributes
         .as_deref()
-        .map(|p| Attributes::read(p, req.read.columns.0.iter().find(|(r, _)| *r == ledger::Role::Customer).map(|(_, n)| n.as_str())))
+        .map(|p| {
+            Attributes::read(
+                p,
+                req.read
+                    .columns
+                    .0
+                    .iter()
+                    .find(|(r, _)| *r == ledger::Role::Customer)
+                    .map(|(_, n)| n.as_str()),
+            )
+        })
         .transpose()?;
     let ledger = ledger::read_ledger(&req.ledgers, &req.read, progress)?;
     timings.read_ms = t.elapsed().as_millis() as u64;
@@ -81,7 +95,9 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
     let (Some(first_day), Some(last_day)) = (ledger.first_day, ledger.last_day) else {
         let read: u64 = ledger.inputs.iter().map(|i| i.rows_read).sum();
         let why = match req.read.as_of {
-            Some(d) if ledger.inputs.iter().any(|i| i.rows_after_as_of > 0) => format!("no rows on or before --as-of {}", format_day(d)),
+            Some(d) if ledger.inputs.iter().any(|i| i.rows_after_as_of > 0) => {
+                format!("no rows on or before --as-of {}", format_day(d))
+            }
             _ if read == 0 => "the ledger has a header but no rows".to_string(),
             _ => format!("all {read} rows were rejected (see rejects.csv)"),
         };
@@ -108,15 +124,27 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
             }
         }
     }
-    let scored_ids: std::collections::HashSet<&str> = customers.id.iter().map(String::as_str).collect();
+    let scored_ids: std::collections::HashSet<&str> =
+        customers.id.iter().map(String::as_str).collect();
     let prospects = attributes
         .as_ref()
-        .map(|a| a.by_id.keys().filter(|id| !scored_ids.contains(id.as_str())).cloned().collect())
+        .map(|a| {
+            a.by_id
+                .keys()
+                .filter(|id| !scored_ids.contains(id.as_str()))
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
     timings.features_ms = t.elapsed().as_millis() as u64;
 
     let t = Instant::now();
-    let scores = score::score(&customers, facts.product_lines, attributes.as_ref(), &req.settings);
+    let scores = score::score(
+        &customers,
+        facts.product_lines,
+        attributes.as_ref(),
+        &req.settings,
+    );
     timings.score_ms = t.elapsed().as_millis() as u64;
 
     let t = Instant::now();
@@ -128,7 +156,10 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
     let scores = scores.gather(&order);
     let tiers: Vec<Tier> = order.iter().map(|&i| tiers[i]).collect();
     let mut flags = flags;
-    let flags: Vec<Vec<Flag>> = order.iter().map(|&i| std::mem::take(&mut flags[i])).collect();
+    let flags: Vec<Vec<Flag>> = order
+        .iter()
+        .map(|&i| std::mem::take(&mut flags[i]))
+        .collect();
     timings.classify_ms = t.elapsed().as_millis() as u64;
 
     Ok(Scored {

@@ -15,7 +15,9 @@ pub struct Progress {
 impl Progress {
     /// Visible only when not quiet and stderr is a terminal.
     pub fn new(quiet: bool) -> Self {
-        Progress { visible: !quiet && std::io::stderr().is_terminal() }
+        Progress {
+            visible: !quiet && std::io::stderr().is_terminal(),
+        }
     }
 
     /// Never draws anything (library use, tests).
@@ -30,9 +32,11 @@ impl Progress {
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar.set_message(message.to_string());
         bar
@@ -44,7 +48,9 @@ impl Progress {
             return ProgressBar::hidden();
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"),
+        );
         bar.set_message(message.to_string());
         bar.enable_steady_tick(Duration::from_millis(120));
         bar

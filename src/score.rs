@@ -63,7 +63,11 @@ impl Scores {
 /// one customer, or all-equal values, sit in the middle bin (3) and ten distinct values fill
 /// every bin twice. The score is 1 + the number of cut points at or below the position.
 /// With `higher_is_better == false` (recency) the scale is reversed: smallest is best.
-pub fn quantile_scores(values: &[f64], cuts: &[f64], higher_is_better: bool) -> (Vec<u8>, Vec<Bin>) {
+pub fn quantile_scores(
+    values: &[f64],
+    cuts: &[f64],
+    higher_is_better: bool,
+) -> (Vec<u8>, Vec<Bin>) {
     let n = values.len();
     let mut order: Vec<usize> = (0..n).collect();
     let worse_first = |a: &usize, b: &usize| {
@@ -76,7 +80,14 @@ pub fn quantile_scores(values: &[f64], cuts: &[f64], higher_is_better: bool) -> 
     };
     order.sort_unstable_by(worse_first);
     let mut scores = vec![0u8; n];
-    let mut bins: Vec<Bin> = (1..=cuts.len() as u8 + 1).map(|score| Bin { score, min: None, max: None, customers: 0 }).collect();
+    let mut bins: Vec<Bin> = (1..=cuts.len() as u8 + 1)
+        .map(|score| Bin {
+            score,
+            min: None,
+            max: None,
+            customers: 0,
+        })
+        .collect();
     let mut p = 0;
     while p < n {
         let v = values[order[p]];
@@ -103,7 +114,9 @@ pub fn current_score(r: u8, f: u8, m: u8, s: &Settings) -> f64 {
     let v = &s.value;
     let total = v.recency_weight + v.frequency_weight + v.monetary_weight;
     let part = |score: u8| f64::from(score - 1) / 4.0;
-    100.0 * (v.recency_weight * part(r) + v.frequency_weight * part(f) + v.monetary_weight * part(m)) / total
+    100.0
+        * (v.recency_weight * part(r) + v.frequency_weight * part(f) + v.monetary_weight * part(m))
+        / total
 }
 
 /// Rounds to 2 decimals, the precision scores are written and ranked at.
@@ -132,7 +145,10 @@ impl PotentialParts {
             (w.influence, self.influence),
             (w.size, self.size),
         ];
-        let (num, den) = parts.iter().filter_map(|&(w, v)| v.map(|v| (w * v, w))).fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        let (num, den) = parts
+            .iter()
+            .filter_map(|&(w, v)| v.map(|v| (w * v, w)))
+            .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
         if den == 0.0 {
             50.0
         } else {
@@ -142,7 +158,12 @@ impl PotentialParts {
 }
 
 /// Scores every customer.
-pub fn score(c: &Customers, product_lines: usize, attrs: Option<&Attributes>, s: &Settings) -> Scores {
+pub fn score(
+    c: &Customers,
+    product_lines: usize,
+    attrs: Option<&Attributes>,
+    s: &Settings,
+) -> Scores {
     let cuts = &s.rfm.quantiles;
     let recency: Vec<f64> = c.recency_days.iter().map(|&d| f64::from(d)).collect();
     let frequency: Vec<f64> = c.frequency.iter().map(|&f| f64::from(f)).collect();
@@ -151,27 +172,47 @@ pub fn score(c: &Customers, product_lines: usize, attrs: Option<&Attributes>, s:
     let (m, m_bins) = quantile_scores(&c.monetary, cuts, true);
 
     // Attribute-based parts: influence scaled by the largest, size by rank share.
-    let influence: Vec<Option<f64>> = (0..c.len()).map(|i| attrs.and_then(|a| a.influence(&c.id[i]))).collect();
+    let influence: Vec<Option<f64>> = (0..c.len())
+        .map(|i| attrs.and_then(|a| a.influence(&c.id[i])))
+        .collect();
     let max_influence = influence.iter().flatten().fold(0.0f64, |a, &b| a.max(b));
-    let sizes: Vec<Option<f64>> = (0..c.len()).map(|i| attrs.and_then(|a| a.size(&c.id[i]))).collect();
+    let sizes: Vec<Option<f64>> = (0..c.len())
+        .map(|i| attrs.and_then(|a| a.size(&c.id[i])))
+        .collect();
     let size_share = rank_shares(&sizes);
 
-    let mut out = Scores { edges: RfmEdges { recency_days: r_bins, frequency: f_bins, monetary: m_bins }, ..Scores::default() };
+    let mut out = Scores {
+        edges: RfmEdges {
+            recency_days: r_bins,
+            frequency: f_bins,
+            monetary: m_bins,
+        },
+        ..Scores::default()
+    };
     for i in 0..c.len() {
         let current = current_score(r[i], f[i], m[i], s);
         let parts = PotentialParts {
             growth: (c.trend[i] + 1.0) / 2.0,
-            breadth: c.product_lines[i].filter(|_| product_lines > 0).map(|n| 1.0 - f64::from(n) / product_lines as f64),
+            breadth: c.product_lines[i]
+                .filter(|_| product_lines > 0)
+                .map(|n| 1.0 - f64::from(n) / product_lines as f64),
             steadiness: c.cycle_cv[i].map_or(0.5, |cv| 1.0 / (1.0 + cv)),
-            influence: influence[i].filter(|_| max_influence > 0.0).map(|v| (v / max_influence).clamp(0.0, 1.0)),
+            influence: influence[i]
+                .filter(|_| max_influence > 0.0)
+                .map(|v| (v / max_influence).clamp(0.0, 1.0)),
             size: size_share[i],
         };
         let potential = parts.score(s);
         let pw = s.value.potential_weight;
-        out.value.push(round2((1.0 - pw) * current + pw * potential));
+        out.value
+            .push(round2((1.0 - pw) * current + pw * potential));
         out.current.push(round2(current));
         out.potential.push(round2(potential));
-        out.segment.push(s.segments.iter().position(|rule| rule.matches(r[i], f[i], m[i])));
+        out.segment.push(
+            s.segments
+                .iter()
+                .position(|rule| rule.matches(r[i], f[i], m[i])),
+        );
     }
     out.r = r;
     out.f = f;
@@ -211,8 +252,24 @@ mod tests {
         let v: Vec<f64> = (1..=10).map(f64::from).collect();
         let (s, bins) = quantile_scores(&v, &CUTS, true);
         assert_eq!(s, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
-        assert_eq!(bins[0], Bin { score: 1, min: Some(1.0), max: Some(2.0), customers: 2 });
-        assert_eq!(bins[4], Bin { score: 5, min: Some(9.0), max: Some(10.0), customers: 2 });
+        assert_eq!(
+            bins[0],
+            Bin {
+                score: 1,
+                min: Some(1.0),
+                max: Some(2.0),
+                customers: 2
+            }
+        );
+        assert_eq!(
+            bins[4],
+            Bin {
+                score: 5,
+                min: Some(9.0),
+                max: Some(10.0),
+                customers: 2
+            }
+        );
         let (s, _) = quantile_scores(&v, &CUTS, false);
         assert_eq!(s, [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]);
     }
@@ -248,10 +305,22 @@ mod tests {
     #[test]
     fn potential_skips_unknown_parts() {
         let s = Settings::default();
-        let p = PotentialParts { growth: 1.0, breadth: None, steadiness: 0.5, influence: None, size: None };
+        let p = PotentialParts {
+            growth: 1.0,
+            breadth: None,
+            steadiness: 0.5,
+            influence: None,
+            size: None,
+        };
         // (0.35*1 + 0.25*0.5) / 0.6
         assert!((p.score(&s) - 100.0 * 0.475 / 0.6).abs() < 1e-9);
-        let all = PotentialParts { growth: 1.0, breadth: Some(1.0), steadiness: 1.0, influence: Some(1.0), size: Some(1.0) };
+        let all = PotentialParts {
+            growth: 1.0,
+            breadth: Some(1.0),
+            steadiness: 1.0,
+            influence: Some(1.0),
+            size: Some(1.0),
+        };
         assert!((all.score(&s) - 100.0).abs() < 1e-9);
     }
 

@@ -20,7 +20,14 @@ const PRODUCT_LINES: [(&str, f64); 8] = [
     ("Accessories", 20.0),
 ];
 const REGIONS: [&str; 5] = ["North", "South", "East", "West", "Central"];
-const INDUSTRIES: [&str; 6] = ["Manufacturing", "Retail", "Healthcare", "Finance", "Logistics", "Education"];
+const INDUSTRIES: [&str; 6] = [
+    "Manufacturing",
+    "Retail",
+    "Healthcare",
+    "Finance",
+    "Logistics",
+    "Education",
+];
 /// The ledger covers 2023-11-01 ..= 2026-10-31 (days since 1970-01-01).
 const START: i64 = 19_662;
 const DAYS: i64 = 1_096;
@@ -29,7 +36,7 @@ const DAYS: i64 = 1_096;
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -38,7 +45,7 @@ impl Rng {
     }
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
     pub fn below(&mut self, n: usize) -> usize {
         (self.unit() * n as f64) as usize
@@ -92,10 +99,24 @@ pub fn generate(rows: usize, n_customers: usize, seed: u64) -> Vec<Line> {
         let breadth = rng.unit();
         // Expected invoices for this customer, heterogeneous around the average.
         let lifetime = DAYS - birth;
-        let invoices = if kind < 0.08 { 1.0 } else { (per_customer * rng.exp(1.0) * 2.0 * lifetime as f64 / DAYS as f64).max(1.0) };
+        let invoices = if kind < 0.08 {
+            1.0
+        } else {
+            (per_customer * rng.exp(1.0) * 2.0 * lifetime as f64 / DAYS as f64).max(1.0)
+        };
         let cycle = (lifetime as f64 / invoices).max(1.0);
-        let churn = if kind > 0.75 { birth + (rng.unit() * lifetime as f64) as i64 } else { DAYS };
-        let growth: f64 = if kind > 0.9 { 2.0 } else if kind > 0.75 { 0.5 } else { 1.0 };
+        let churn = if kind > 0.75 {
+            birth + (rng.unit() * lifetime as f64) as i64
+        } else {
+            DAYS
+        };
+        let growth: f64 = if kind > 0.9 {
+            2.0
+        } else if kind > 0.75 {
+            0.5
+        } else {
+            1.0
+        };
         let mut day = birth;
         let mut first = true;
         while day < DAYS && day <= churn {
@@ -103,15 +124,37 @@ pub fn generate(rows: usize, n_customers: usize, seed: u64) -> Vec<Line> {
             let n_lines = 1 + usize::from(rng.unit() < 0.4) + usize::from(rng.unit() < 0.2);
             let age = (day - birth) as f64 / DAYS as f64;
             for _ in 0..n_lines {
-                let product = if rng.unit() < 0.5 + 0.5 * (1.0 - breadth) { main } else { rng.below(PRODUCT_LINES.len()) };
+                let product = if rng.unit() < 0.5 + 0.5 * (1.0 - breadth) {
+                    main
+                } else {
+                    rng.below(PRODUCT_LINES.len())
+                };
                 let project = if kind < 0.08 { 20.0 } else { 1.0 };
                 let amount = (spend * project * growth.powf(age) * (0.5 + rng.unit())).max(0.01);
                 let quantity = ((amount / PRODUCT_LINES[product].1).round() as i64).max(1);
-                lines.push(Line { day, invoice, customer: c, amount, product, quantity });
+                lines.push(Line {
+                    day,
+                    invoice,
+                    customer: c,
+                    amount,
+                    product,
+                    quantity,
+                });
                 if rng.unit() < 0.02 && day + 1 < DAYS {
                     let back = (day + 1 + rng.below(60) as i64).min(DAYS - 1);
-                    let share = if rng.unit() < 0.7 { 1.0 } else { 0.1 + 0.8 * rng.unit() };
-                    lines.push(Line { day: back, invoice: 0, customer: c, amount: -(amount * share).max(0.01), product, quantity: -quantity });
+                    let share = if rng.unit() < 0.7 {
+                        1.0
+                    } else {
+                        0.1 + 0.8 * rng.unit()
+                    };
+                    lines.push(Line {
+                        day: back,
+                        invoice: 0,
+                        customer: c,
+                        amount: -(amount * share).max(0.01),
+                        product,
+                        quantity: -quantity,
+                    });
                 }
             }
             if first && kind < 0.08 {
@@ -133,11 +176,21 @@ pub fn generate(rows: usize, n_customers: usize, seed: u64) -> Vec<Line> {
 }
 
 /// Writes a generated ledger as CSV.
-pub fn write_csv(w: &mut impl Write, lines: &[Line], n_customers: usize, seed: u64) -> io::Result<()> {
-    writeln!(w, "invoice_id,customer_id,order_date,amount,product_line,region,industry,quantity")?;
+pub fn write_csv(
+    w: &mut impl Write,
+    lines: &[Line],
+    n_customers: usize,
+    seed: u64,
+) -> io::Result<()> {
+    writeln!(
+        w,
+        "invoice_id,customer_id,order_date,amount,product_line,region,industry,quantity"
+    )?;
     let width = n_customers.to_string().len().max(5);
     let mut rng = Rng(seed ^ 0xA5A5);
-    let place: Vec<(usize, usize)> = (0..n_customers).map(|_| (rng.below(REGIONS.len()), rng.below(INDUSTRIES.len()))).collect();
+    let place: Vec<(usize, usize)> = (0..n_customers)
+        .map(|_| (rng.below(REGIONS.len()), rng.below(INDUSTRIES.len())))
+        .collect();
     for l in lines {
         let (region, industry) = place[l.customer];
         writeln!(
@@ -170,7 +223,12 @@ mod tests {
         assert_eq!(text(3), text(3));
         assert_ne!(text(3), text(4));
         let lines = generate(2_000, 200, 3);
-        assert!(lines.windows(2).all(|w| (w[0].day, w[0].invoice) <= (w[1].day, w[1].invoice)), "date order");
+        assert!(
+            lines
+                .windows(2)
+                .all(|w| (w[0].day, w[0].invoice) <= (w[1].day, w[1].invoice)),
+            "date order"
+        );
         assert!(lines.iter().any(|l| l.amount < 0.0), "has returns");
         assert_eq!(civil(0), "1970-01-01");
         assert_eq!(civil(START), "2023-11-01");

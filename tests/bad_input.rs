@@ -14,7 +14,12 @@ fn rejects_a_ledger_without_an_amount_column() {
     let l = tmp.path().join("l.csv");
     fs::write(&l, "customer_id,date,total\nC1,2025-01-01,5\n").unwrap();
     custscore()
-        .args(["score", l.to_str().unwrap(), "--out", tmp.path().join("o").to_str().unwrap()])
+        .args([
+            "score",
+            l.to_str().unwrap(),
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ])
         .assert()
         .code(2)
         .stderr(contains("l.csv: no column for the amount role"))
@@ -26,13 +31,26 @@ fn rejects_a_ledger_without_an_amount_column() {
 fn bad_rows_fail_naming_file_line_column_and_value() {
     let tmp = tempfile::tempdir().unwrap();
     custscore()
-        .args(["score", testdata("bad_rows.csv").to_str().unwrap(), "--out", tmp.path().join("o").to_str().unwrap()])
+        .args([
+            "score",
+            testdata("bad_rows.csv").to_str().unwrap(),
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ])
         .assert()
         .code(2)
-        .stderr(contains("bad_rows.csv line 3, column \"order_date\": date \"2025-02-31\" is not a valid date"))
-        .stderr(contains("line 4, column \"amount\": amount \"12.5O\" is not a number"))
-        .stderr(contains("line 5, column \"customer_id\": customer id is empty"))
-        .stderr(contains("line 6: the row has 5 fields but the header has 4"))
+        .stderr(contains(
+            "bad_rows.csv line 3, column \"order_date\": date \"2025-02-31\" is not a valid date",
+        ))
+        .stderr(contains(
+            "line 4, column \"amount\": amount \"12.5O\" is not a number",
+        ))
+        .stderr(contains(
+            "line 5, column \"customer_id\": customer id is empty",
+        ))
+        .stderr(contains(
+            "line 6: the row has 5 fields but the header has 4",
+        ))
         .stderr(contains("5 bad rows in all"));
     assert!(!tmp.path().join("o").join("scores.csv").exists());
 }
@@ -46,10 +64,21 @@ fn only_the_first_ten_bad_rows_are_listed_with_the_count_of_the_rest() {
         text.push_str(&format!("C{i},2025-01-01,x{i}\n"));
     }
     fs::write(&l, text).unwrap();
-    let out = custscore().args(["score", l.to_str().unwrap(), "--out", tmp.path().join("o").to_str().unwrap()]).assert().code(2);
+    let out = custscore()
+        .args([
+            "score",
+            l.to_str().unwrap(),
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ])
+        .assert()
+        .code(2);
     let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert_eq!(stderr.matches("is not a number").count(), 10, "{stderr}");
-    assert!(stderr.contains("25 bad rows in all (the first 10 are listed)"), "{stderr}");
+    assert!(
+        stderr.contains("25 bad rows in all (the first 10 are listed)"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -57,14 +86,23 @@ fn skip_bad_rows_writes_rejects_and_counts_them() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("o");
     custscore()
-        .args(["score", testdata("bad_rows.csv").to_str().unwrap(), "--out", out.to_str().unwrap(), "--skip-bad-rows"])
+        .args([
+            "score",
+            testdata("bad_rows.csv").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--skip-bad-rows",
+        ])
         .assert()
         .success()
         .stderr(contains("5 rejected"));
     let rejects = Table::read(&out.join("rejects.csv"));
     assert_eq!(rejects.column("line"), ["3", "4", "5", "6", "7"]);
     assert_eq!(rejects.rows[1][rejects.col("value")], "12.5O");
-    assert_eq!(rejects.rows[1][rejects.col("record")], "C3,2025-01-05,12.5O,I3");
+    assert_eq!(
+        rejects.rows[1][rejects.col("record")],
+        "C3,2025-01-05,12.5O,I3"
+    );
     let m = manifest(&out);
     assert_eq!(m["rows"]["rejected"], 5);
     assert_eq!(m["inputs"][0]["rows_rejected"], 5);
@@ -82,15 +120,32 @@ fn empty_ledgers_are_errors_not_empty_reports() {
     let out = tmp.path().join("o");
     let run = |file: &str, extra: &[&str]| {
         let mut c = custscore();
-        c.args(["score", testdata(file).to_str().unwrap(), "--out", out.to_str().unwrap()]).args(extra);
+        c.args([
+            "score",
+            testdata(file).to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(extra);
         c.assert().code(2)
     };
     run("header_only.csv", &[]).stderr(contains("the ledger has a header but no rows"));
-    run("only_returns_ledger.csv", &[]).stderr(contains("no purchase (a row with a positive amount)"));
-    run("one_customer.csv", &["--as-of", "2024-12-31"]).stderr(contains("no rows on or before --as-of 2024-12-31"));
+    run("only_returns_ledger.csv", &[])
+        .stderr(contains("no purchase (a row with a positive amount)"));
+    run("one_customer.csv", &["--as-of", "2024-12-31"])
+        .stderr(contains("no rows on or before --as-of 2024-12-31"));
     let empty = tmp.path().join("empty.csv");
     fs::write(&empty, "").unwrap();
-    custscore().args(["score", empty.to_str().unwrap(), "--out", out.to_str().unwrap()]).assert().code(2).stderr(contains("empty.csv: the file is empty"));
+    custscore()
+        .args([
+            "score",
+            empty.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains("empty.csv: the file is empty"));
     assert!(!out.join("scores.csv").exists());
 }
 
@@ -101,7 +156,13 @@ fn ledgers_whose_columns_differ_name_the_file() {
     fs::write(&a, "customer_id,date,amount,region\nC1,2025-01-01,5,N\n").unwrap();
     fs::write(&b, "customer_id,date,amount\nC1,2025-02-01,5\n").unwrap();
     custscore()
-        .args(["score", a.to_str().unwrap(), b.to_str().unwrap(), "--out", tmp.path().join("o").to_str().unwrap()])
+        .args([
+            "score",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ])
         .assert()
         .code(2)
         .stderr(contains("feb.csv: its columns differ from those of"))
@@ -114,10 +175,25 @@ fn a_failed_run_leaves_the_previous_reports_intact() {
     let out = tmp.path().join("o");
     score_ok(&[&testdata("sample_ledger.csv")], &out, &[]);
     let before = fs::read(out.join("scores.csv")).unwrap();
-    custscore().args(["score", testdata("bad_rows.csv").to_str().unwrap(), "--out", out.to_str().unwrap()]).assert().code(2);
+    custscore()
+        .args([
+            "score",
+            testdata("bad_rows.csv").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .code(2);
     assert_eq!(fs::read(out.join("scores.csv")).unwrap(), before);
-    let leftovers: Vec<_> = fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with('.')).collect();
-    assert!(leftovers.is_empty(), "staging folder left behind: {leftovers:?}");
+    let leftovers: Vec<_> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "staging folder left behind: {leftovers:?}"
+    );
 }
 
 #[test]
@@ -127,7 +203,12 @@ fn an_unusable_out_fails_before_reading_the_ledger() {
     fs::write(&file, "x").unwrap();
     // The ledger does not even exist: the --out problem is reported first.
     custscore()
-        .args(["score", "no_such_ledger.csv", "--out", file.to_str().unwrap()])
+        .args([
+            "score",
+            "no_such_ledger.csv",
+            "--out",
+            file.to_str().unwrap(),
+        ])
         .assert()
         .code(2)
         .stderr(contains("--out:"))
@@ -138,7 +219,12 @@ fn an_unusable_out_fails_before_reading_the_ledger() {
 fn a_missing_ledger_file_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     custscore()
-        .args(["score", "no_such_ledger.csv", "--out", tmp.path().join("o").to_str().unwrap()])
+        .args([
+            "score",
+            "no_such_ledger.csv",
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ])
         .assert()
         .code(2)
         .stderr(contains("no_such_ledger.csv: no such file"));
@@ -151,13 +237,15 @@ fn bad_flags_name_the_flag() {
     let l = testdata("one_customer.csv");
     let run = |extra: &[&str]| {
         let mut c = custscore();
-        c.args(["score", l.to_str().unwrap(), "--out", o.to_str().unwrap()]).args(extra);
+        c.args(["score", l.to_str().unwrap(), "--out", o.to_str().unwrap()])
+            .args(extra);
         c.assert().code(2)
     };
     run(&["--as-of", "31.12.2025"]).stderr(contains("--as-of:"));
     run(&["--delimiter", "ab"]).stderr(contains("--delimiter:"));
     run(&["--columns", "buyer=x"]).stderr(contains("--columns: unknown role \"buyer\""));
-    run(&["--columns", "amount=betrag"]).stderr(contains("--columns amount=betrag: no such column"));
+    run(&["--columns", "amount=betrag"])
+        .stderr(contains("--columns amount=betrag: no such column"));
     run(&["--bogus"]).stderr(contains("--bogus"));
 }
 
@@ -169,12 +257,22 @@ fn a_bad_config_file_names_the_key() {
     let o = tmp.path().join("o");
     for (text, expect) in [
         ("[value]\npotential_wieght = 0.5\n", "potential_wieght"),
-        ("[tiers]\nstrategic = 0.9\npartner = 0.2\n", "add up to at most 1"),
+        (
+            "[tiers]\nstrategic = 0.9\npartner = 0.2\n",
+            "add up to at most 1",
+        ),
         ("[flags]\ndeclining_trend = 0.5\n", "flags.declining_trend"),
     ] {
         fs::write(&cfg, text).unwrap();
         custscore()
-            .args(["score", l.to_str().unwrap(), "--out", o.to_str().unwrap(), "--config", cfg.to_str().unwrap()])
+            .args([
+                "score",
+                l.to_str().unwrap(),
+                "--out",
+                o.to_str().unwrap(),
+                "--config",
+                cfg.to_str().unwrap(),
+            ])
             .assert()
             .code(2)
             .stderr(contains("c.toml"))
@@ -186,7 +284,12 @@ fn a_bad_config_file_names_the_key() {
 fn ambiguous_dates_need_a_date_format() {
     let tmp = tempfile::tempdir().unwrap();
     custscore()
-        .args(["score", testdata("day_first_dates.csv").to_str().unwrap(), "--out", tmp.path().join("o").to_str().unwrap()])
+        .args([
+            "score",
+            testdata("day_first_dates.csv").to_str().unwrap(),
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ])
         .assert()
         .code(2)
         .stderr(contains("\"03/04/2025\" is ambiguous"))

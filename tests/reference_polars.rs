@@ -17,12 +17,22 @@ use std::process::Command;
 use common::{score_ok, Table};
 
 fn bench_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("shared").join("bench")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("shared")
+        .join("bench")
 }
 
 fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A Python with numpy and polars at the reference's pinned versions.
@@ -36,9 +46,23 @@ fn python() -> PathBuf {
     if !ready.exists() {
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
         let reqs = std::fs::read_to_string(bench_dir().join("requirements.txt")).unwrap();
-        let pins: Vec<&str> = reqs.lines().filter(|l| l.starts_with("numpy==") || l.starts_with("polars")).collect();
-        assert!(pins.len() >= 2, "requirements.txt pins numpy and polars: {pins:?}");
-        run(Command::new(&py).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]).args(&pins));
+        let pins: Vec<&str> = reqs
+            .lines()
+            .filter(|l| l.starts_with("numpy==") || l.starts_with("polars"))
+            .collect();
+        assert!(
+            pins.len() >= 2,
+            "requirements.txt pins numpy and polars: {pins:?}"
+        );
+        run(Command::new(&py)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(&pins));
         std::fs::write(&ready, pins.join("\n")).unwrap();
     }
     py
@@ -57,15 +81,32 @@ fn per_customer_aggregates_match_the_python_polars_reference() {
     let out = tmp.path().join("out");
     run(Command::new(&py)
         .arg(bench_dir().join("gen_ledger.py"))
-        .args(["--customers", "3000", "--rows", "30000", "--seed", "7", "--out"])
+        .args([
+            "--customers",
+            "3000",
+            "--rows",
+            "30000",
+            "--seed",
+            "7",
+            "--out",
+        ])
         .arg(&ledger));
-    run(Command::new(&py).arg(bench_dir().join("reference_rfm_polars.py")).arg(&ledger).arg("--out").arg(&reference).args(["--as-of", "2026-11-01"]));
+    run(Command::new(&py)
+        .arg(bench_dir().join("reference_rfm_polars.py"))
+        .arg(&ledger)
+        .arg("--out")
+        .arg(&reference)
+        .args(["--as-of", "2026-11-01"]));
     score_ok(&[&ledger], &out, &["--as-of", "2026-11-01"]);
 
     let theirs = Table::read(&reference);
     let ours = Table::read(&out.join("scores.csv"));
     assert_eq!(theirs.rows.len(), ours.rows.len(), "same customers scored");
-    let ours_by_id: HashMap<&str, &Vec<String>> = ours.rows.iter().map(|r| (r[ours.col("customer_id")].as_str(), r)).collect();
+    let ours_by_id: HashMap<&str, &Vec<String>> = ours
+        .rows
+        .iter()
+        .map(|r| (r[ours.col("customer_id")].as_str(), r))
+        .collect();
     let pairs = [
         ("recency_days", "recency_days"),
         ("frequency", "frequency"),
@@ -78,12 +119,20 @@ fn per_customer_aggregates_match_the_python_polars_reference() {
     let mut checked = 0;
     for row in &theirs.rows {
         let id = row[theirs.col("customer_id")].as_str();
-        let mine = ours_by_id.get(id).unwrap_or_else(|| panic!("customer {id} missing from scores.csv"));
+        let mine = ours_by_id
+            .get(id)
+            .unwrap_or_else(|| panic!("customer {id} missing from scores.csv"));
         for (t, o) in pairs {
             assert_eq!(row[theirs.col(t)], mine[ours.col(o)], "customer {id}: {t}");
         }
-        let (a, b): (f64, f64) = (row[theirs.col("monetary")].parse().unwrap(), mine[ours.col("monetary")].parse().unwrap());
-        assert!((a - b).abs() <= 0.005 + 1e-9, "customer {id}: monetary {a} vs {b}");
+        let (a, b): (f64, f64) = (
+            row[theirs.col("monetary")].parse().unwrap(),
+            mine[ours.col("monetary")].parse().unwrap(),
+        );
+        assert!(
+            (a - b).abs() <= 0.005 + 1e-9,
+            "customer {id}: monetary {a} vs {b}"
+        );
         checked += 1;
     }
     assert!(checked > 2000, "compared {checked} customers");

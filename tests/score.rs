@@ -19,16 +19,38 @@ fn scores_the_sample_ledger_into_ranked_reports() {
     assert_eq!(scores.header.join(","), COLUMNS);
     let n = scores.rows.len();
     assert_eq!(n, 300);
-    let ranks: Vec<usize> = scores.column("rank").iter().map(|r| r.parse().unwrap()).collect();
+    let ranks: Vec<usize> = scores
+        .column("rank")
+        .iter()
+        .map(|r| r.parse().unwrap())
+        .collect();
     assert_eq!(ranks, (1..=n).collect::<Vec<_>>());
-    let values: Vec<f64> = scores.column("value_score").iter().map(|v| v.parse().unwrap()).collect();
-    assert!(values.windows(2).all(|w| w[0] >= w[1]), "ranked by value_score");
+    let values: Vec<f64> = scores
+        .column("value_score")
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!(
+        values.windows(2).all(|w| w[0] >= w[1]),
+        "ranked by value_score"
+    );
     assert!(values.iter().all(|v| (0.0..=100.0).contains(v)));
     for col in ["r_score", "f_score", "m_score"] {
-        assert!(scores.column(col).iter().all(|s| ["1", "2", "3", "4", "5"].contains(s)), "{col}");
+        assert!(
+            scores
+                .column(col)
+                .iter()
+                .all(|s| ["1", "2", "3", "4", "5"].contains(s)),
+            "{col}"
+        );
     }
     for row in &scores.rows {
-        let cell = format!("{}{}{}", row[scores.col("r_score")], row[scores.col("f_score")], row[scores.col("m_score")]);
+        let cell = format!(
+            "{}{}{}",
+            row[scores.col("r_score")],
+            row[scores.col("f_score")],
+            row[scores.col("m_score")]
+        );
         assert_eq!(row[scores.col("rfm_cell")], cell);
     }
     // The default rank-share rule: 5% / 15% / 30% / rest of 300 customers, in rank order.
@@ -40,30 +62,67 @@ fn scores_the_sample_ledger_into_ranked_reports() {
 
     // Tier totals add up to the customer table.
     let tier_table = Table::read(&out.join("tiers.csv"));
-    assert_eq!(tier_table.column("tier"), ["strategic", "partner", "priority", "ordinary"]);
-    let counted: usize = tier_table.column("customers").iter().map(|c| c.parse::<usize>().unwrap()).sum();
+    assert_eq!(
+        tier_table.column("tier"),
+        ["strategic", "partner", "priority", "ordinary"]
+    );
+    let counted: usize = tier_table
+        .column("customers")
+        .iter()
+        .map(|c| c.parse::<usize>().unwrap())
+        .sum();
     assert_eq!(counted, n);
-    let revenue: f64 = scores.column("monetary").iter().map(|m| m.parse::<f64>().unwrap()).sum();
-    let tier_revenue: f64 = tier_table.column("revenue").iter().map(|m| m.parse::<f64>().unwrap()).sum();
-    assert!((revenue - tier_revenue).abs() < 0.01 * 4.0, "{revenue} vs {tier_revenue}");
+    let revenue: f64 = scores
+        .column("monetary")
+        .iter()
+        .map(|m| m.parse::<f64>().unwrap())
+        .sum();
+    let tier_revenue: f64 = tier_table
+        .column("revenue")
+        .iter()
+        .map(|m| m.parse::<f64>().unwrap())
+        .sum();
+    assert!(
+        (revenue - tier_revenue).abs() < 0.01 * 4.0,
+        "{revenue} vs {tier_revenue}"
+    );
     let segments = Table::read(&out.join("segments.csv"));
-    assert_eq!(segments.column("customers").iter().map(|c| c.parse::<usize>().unwrap()).sum::<usize>(), n);
+    assert_eq!(
+        segments
+            .column("customers")
+            .iter()
+            .map(|c| c.parse::<usize>().unwrap())
+            .sum::<usize>(),
+        n
+    );
 
     let m = manifest(&out);
     let bytes = fs::read(testdata("sample_ledger.csv")).unwrap();
-    assert_eq!(m["inputs"][0]["sha256"], format!("{:x}", sha2::Sha256::digest(&bytes)));
+    assert_eq!(
+        m["inputs"][0]["sha256"],
+        format!("{:x}", sha2::Sha256::digest(&bytes))
+    );
     assert_eq!(m["inputs"][0]["bytes"], bytes.len());
-    assert_eq!(m["inputs"][0]["rows_read"], bytes.iter().filter(|&&b| b == b'\n').count() - 1);
+    assert_eq!(
+        m["inputs"][0]["rows_read"],
+        bytes.iter().filter(|&&b| b == b'\n').count() - 1
+    );
     assert_eq!(m["as_of"], "2026-10-31");
     assert_eq!(m["as_of_source"], "ledger_last_date");
     assert_eq!(m["customers"]["strategic"], 15);
     assert_eq!(m["rfm_bins"]["monetary"].as_array().unwrap().len(), 5);
     assert_eq!(m["settings"]["value"]["potential_weight"], 0.3);
     // No half-written or staging files are left.
-    let names: Vec<String> = fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     let mut sorted = names.clone();
     sorted.sort();
-    assert_eq!(sorted, ["manifest.json", "scores.csv", "segments.csv", "tiers.csv"]);
+    assert_eq!(
+        sorted,
+        ["manifest.json", "scores.csv", "segments.csv", "tiers.csv"]
+    );
 }
 
 /// Everything but the timings, which measure the run rather than the data.
@@ -80,7 +139,11 @@ fn the_same_input_gives_byte_identical_files() {
     score_ok(&[&testdata("sample_ledger.csv")], &a, &[]);
     score_ok(&[&testdata("sample_ledger.csv")], &b, &[]);
     for f in ["scores.csv", "tiers.csv", "segments.csv"] {
-        assert_eq!(fs::read(a.join(f)).unwrap(), fs::read(b.join(f)).unwrap(), "{f}");
+        assert_eq!(
+            fs::read(a.join(f)).unwrap(),
+            fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
     }
     assert_eq!(manifest_without_timings(&a), manifest_without_timings(&b));
 }
@@ -93,8 +156,21 @@ fn splitting_and_reordering_the_ledger_changes_no_output_byte() {
     let header = lines.remove(0);
     // A fixed shuffle: reverse, then interleave.
     lines.reverse();
-    let (odd, even): (Vec<(usize, &str)>, Vec<(usize, &str)>) = lines.iter().copied().enumerate().partition(|(i, _)| i % 2 == 1);
-    let part = |rows: Vec<(usize, &str)>| format!("{header}\n{}\n", rows.into_iter().map(|(_, l)| l).collect::<Vec<_>>().join("\n"));
+    type Numbered<'a> = Vec<(usize, &'a str)>;
+    let (odd, even): (Numbered, Numbered) = lines
+        .iter()
+        .copied()
+        .enumerate()
+        .partition(|(i, _)| i % 2 == 1);
+    let part = |rows: Vec<(usize, &str)>| {
+        format!(
+            "{header}\n{}\n",
+            rows.into_iter()
+                .map(|(_, l)| l)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    };
     let (p1, p2) = (tmp.path().join("part1.csv"), tmp.path().join("part2.csv"));
     fs::write(&p1, part(odd)).unwrap();
     fs::write(&p2, part(even)).unwrap();
@@ -102,7 +178,11 @@ fn splitting_and_reordering_the_ledger_changes_no_output_byte() {
     score_ok(&[&testdata("sample_ledger.csv")], &whole, &[]);
     score_ok(&[&p2, &p1], &split, &[]);
     for f in ["scores.csv", "tiers.csv", "segments.csv"] {
-        assert_eq!(fs::read_to_string(whole.join(f)).unwrap(), fs::read_to_string(split.join(f)).unwrap(), "{f}");
+        assert_eq!(
+            fs::read_to_string(whole.join(f)).unwrap(),
+            fs::read_to_string(split.join(f)).unwrap(),
+            "{f}"
+        );
     }
     assert_eq!(manifest(&split)["inputs"].as_array().unwrap().len(), 2);
 }
@@ -113,7 +193,10 @@ fn parquet_and_csv_ledgers_give_the_same_scores() {
     let (c, p) = (tmp.path().join("csv"), tmp.path().join("parquet"));
     score_ok(&[&testdata("sample_ledger.csv")], &c, &[]);
     score_ok(&[&testdata("sample_ledger.parquet")], &p, &[]);
-    assert_eq!(fs::read_to_string(c.join("scores.csv")).unwrap(), fs::read_to_string(p.join("scores.csv")).unwrap());
+    assert_eq!(
+        fs::read_to_string(c.join("scores.csv")).unwrap(),
+        fs::read_to_string(p.join("scores.csv")).unwrap()
+    );
     assert_eq!(manifest(&p)["inputs"][0]["format"], "parquet");
 }
 
@@ -121,19 +204,33 @@ fn parquet_and_csv_ledgers_give_the_same_scores() {
 fn as_of_ignores_later_rows_and_measures_recency_from_it() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    score_ok(&[&testdata("sample_ledger.csv")], &out, &["--as-of", "2026-06-30"]);
+    score_ok(
+        &[&testdata("sample_ledger.csv")],
+        &out,
+        &["--as-of", "2026-06-30"],
+    );
     let m = manifest(&out);
     assert_eq!(m["as_of"], "2026-06-30");
     assert_eq!(m["as_of_source"], "flag");
-    let later = fs::read_to_string(testdata("sample_ledger.csv")).unwrap().lines().skip(1).filter(|l| l.split(',').nth(2).unwrap() > "2026-06-30").count();
+    let later = fs::read_to_string(testdata("sample_ledger.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(2).unwrap() > "2026-06-30")
+        .count();
     assert!(later > 0);
     assert_eq!(m["rows"]["after_as_of"], later);
     let s = Table::read(&out.join("scores.csv"));
     for row in &s.rows {
         let last = &row[s.col("last_purchase")];
         assert!(last.as_str() <= "2026-06-30", "{last}");
-        let (y, mo, d): (i32, u32, u32) = (last[0..4].parse().unwrap(), last[5..7].parse().unwrap(), last[8..10].parse().unwrap());
-        let days = custscore::ledger::parse::days_from_civil(2026, 6, 30) - custscore::ledger::parse::days_from_civil(y, mo, d);
+        let (y, mo, d): (i32, u32, u32) = (
+            last[0..4].parse().unwrap(),
+            last[5..7].parse().unwrap(),
+            last[8..10].parse().unwrap(),
+        );
+        let days = custscore::ledger::parse::days_from_civil(2026, 6, 30)
+            - custscore::ledger::parse::days_from_civil(y, mo, d);
         assert_eq!(row[s.col("recency_days")], days.to_string());
     }
 }
@@ -154,7 +251,11 @@ fn returns_are_netted_and_a_customer_with_only_returns_is_not_scored() {
     let s = Table::read(&out.join("scores.csv"));
     assert_eq!(s.get("A", "monetary"), "110.00");
     assert_eq!(s.get("A", "returns"), "30.00");
-    assert_eq!(s.get("A", "frequency"), "2", "a return is not a purchase occasion");
+    assert_eq!(
+        s.get("A", "frequency"),
+        "2",
+        "a return is not a purchase occasion"
+    );
     assert_eq!(s.get("A", "last_purchase"), "2025-01-05");
     assert_eq!(s.get("A", "returns_share"), "0.2143");
 }
@@ -165,7 +266,11 @@ fn one_customer_all_equal_values_and_ties_at_a_bin_edge() {
     let out = tmp.path().join("one");
     score_ok(&[&testdata("one_customer.csv")], &out, &[]);
     let s = Table::read(&out.join("scores.csv"));
-    assert_eq!(s.get("C1", "rfm_cell"), "333", "one customer sits in the middle bin");
+    assert_eq!(
+        s.get("C1", "rfm_cell"),
+        "333",
+        "one customer sits in the middle bin"
+    );
     assert_eq!(s.get("C1", "monetary"), "170.50");
     assert_eq!(s.get("C1", "frequency"), "3");
     assert_eq!(s.get("C1", "cycle_days"), "27.5");
@@ -180,10 +285,21 @@ fn one_customer_all_equal_values_and_ties_at_a_bin_edge() {
     let out = tmp.path().join("ties");
     score_ok(&[&testdata("ties_at_bin_edge.csv")], &out, &[]);
     let s = Table::read(&out.join("scores.csv"));
-    let m: Vec<String> = ["K3", "K4", "K5"].iter().map(|k| s.get(k, "m_score")).collect();
-    assert!(m.iter().all(|x| *x == m[0]), "tied monetary values share one score: {m:?}");
+    let m: Vec<String> = ["K3", "K4", "K5"]
+        .iter()
+        .map(|k| s.get(k, "m_score"))
+        .collect();
+    assert!(
+        m.iter().all(|x| *x == m[0]),
+        "tied monetary values share one score: {m:?}"
+    );
     let bins = &manifest(&out)["rfm_bins"]["monetary"];
-    let total: u64 = bins.as_array().unwrap().iter().map(|b| b["customers"].as_u64().unwrap()).sum();
+    let total: u64 = bins
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["customers"].as_u64().unwrap())
+        .sum();
     assert_eq!(total, 10);
 }
 
@@ -191,7 +307,14 @@ fn one_customer_all_equal_values_and_ties_at_a_bin_edge() {
 fn maps_columns_reads_semicolons_chinese_headers_and_a_bom() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("semi");
-    score_ok(&[&testdata("semicolons.csv")], &out, &["--columns", "customer=Kunde,date=Datum,amount=Betrag,invoice=Rechnung"]);
+    score_ok(
+        &[&testdata("semicolons.csv")],
+        &out,
+        &[
+            "--columns",
+            "customer=Kunde,date=Datum,amount=Betrag,invoice=Rechnung",
+        ],
+    );
     let s = Table::read(&out.join("scores.csv"));
     assert_eq!(s.get("K1", "monetary"), "140.50");
     assert_eq!(s.get("K2", "first_purchase"), "2025-02-03");
@@ -204,14 +327,21 @@ fn maps_columns_reads_semicolons_chinese_headers_and_a_bom() {
     assert_eq!(s.get("甲001", "monetary"), "1500.50");
     assert_eq!(s.get("甲001", "industry"), "制造业");
     assert_eq!(s.get("甲001", "product_lines"), "2");
-    assert_eq!(manifest(&out)["inputs"][0]["columns"]["customer"], "客户编号");
+    assert_eq!(
+        manifest(&out)["inputs"][0]["columns"]["customer"],
+        "客户编号"
+    );
 }
 
 #[test]
 fn a_date_format_reads_day_first_dates() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    score_ok(&[&testdata("day_first_dates.csv")], &out, &["--date-format", "%d/%m/%Y"]);
+    score_ok(
+        &[&testdata("day_first_dates.csv")],
+        &out,
+        &["--date-format", "%d/%m/%Y"],
+    );
     let s = Table::read(&out.join("scores.csv"));
     assert_eq!(s.get("C1", "first_purchase"), "2025-04-03");
     assert_eq!(s.get("C2", "first_purchase"), "2025-04-13");
@@ -223,13 +353,29 @@ fn a_config_file_changes_the_tier_rule_and_is_recorded() {
     let cfg = tmp.path().join("c.toml");
     fs::write(&cfg, "[tiers]\nmethod = \"threshold\"\nstrategic = 85\npartner = 70\npriority = 50\n[value]\npotential_weight = 0\n").unwrap();
     let out = tmp.path().join("out");
-    score_ok(&[&testdata("sample_ledger.csv")], &out, &["--config", cfg.to_str().unwrap()]);
+    score_ok(
+        &[&testdata("sample_ledger.csv")],
+        &out,
+        &["--config", cfg.to_str().unwrap()],
+    );
     let s = Table::read(&out.join("scores.csv"));
     for row in &s.rows {
         let v: f64 = row[s.col("value_score")].parse().unwrap();
-        let want = if v >= 85.0 { "strategic" } else if v >= 70.0 { "partner" } else if v >= 50.0 { "priority" } else { "ordinary" };
+        let want = if v >= 85.0 {
+            "strategic"
+        } else if v >= 70.0 {
+            "partner"
+        } else if v >= 50.0 {
+            "priority"
+        } else {
+            "ordinary"
+        };
         assert_eq!(row[s.col("tier")], want, "value {v}");
-        assert_eq!(row[s.col("value_score")], row[s.col("current_score")], "potential weight 0");
+        assert_eq!(
+            row[s.col("value_score")],
+            row[s.col("current_score")],
+            "potential weight 0"
+        );
     }
     assert_eq!(manifest(&out)["settings"]["tiers"]["method"], "threshold");
 }
@@ -238,17 +384,42 @@ fn a_config_file_changes_the_tier_rule_and_is_recorded() {
 fn attributes_add_names_industries_and_count_prospects() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    score_ok(&[&testdata("sample_ledger.csv")], &out, &["--attributes", testdata("sample_attributes.csv").to_str().unwrap()]);
+    score_ok(
+        &[&testdata("sample_ledger.csv")],
+        &out,
+        &[
+            "--attributes",
+            testdata("sample_attributes.csv").to_str().unwrap(),
+        ],
+    );
     let s = Table::read(&out.join("scores.csv"));
     let attrs = Table::read(&testdata("sample_attributes.csv"));
-    let row = attrs.rows.iter().find(|r| r[1].contains(',') && r[1].contains('"')).expect("fixture has a name with a comma and quotes");
-    assert_eq!(s.get(&row[0], "name"), row[1], "a name with a comma and quotes survives");
+    let row = attrs
+        .rows
+        .iter()
+        .find(|r| r[1].contains(',') && r[1].contains('"'))
+        .expect("fixture has a name with a comma and quotes");
+    assert_eq!(
+        s.get(&row[0], "name"),
+        row[1],
+        "a name with a comma and quotes survives"
+    );
     assert_eq!(s.get(&row[0], "industry"), row[2]);
-    let prospects = attrs.column("customer_id").iter().filter(|id| id.starts_with('P')).count();
+    let prospects = attrs
+        .column("customer_id")
+        .iter()
+        .filter(|id| id.starts_with('P'))
+        .count();
     assert_eq!(manifest(&out)["customers"]["prospects"], prospects);
 }
 
 #[test]
 fn help_shows_an_example() {
-    custscore().args(["score", "--help"]).assert().success().stdout(predicates::str::contains("custscore score testdata/sample_ledger.csv"));
+    custscore()
+        .args(["score", "--help"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "custscore score testdata/sample_ledger.csv",
+        ));
 }

@@ -23,8 +23,15 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 7] =
-        [Role::Customer, Role::Date, Role::Amount, Role::Invoice, Role::Product, Role::Quantity, Role::Industry];
+    pub const ALL: [Role; 7] = [
+        Role::Customer,
+        Role::Date,
+        Role::Amount,
+        Role::Invoice,
+        Role::Product,
+        Role::Quantity,
+        Role::Industry,
+    ];
 
     /// The name used in `--columns` and in messages.
     pub fn key(self) -> &'static str {
@@ -46,11 +53,56 @@ impl Role {
     /// Header names recognised without a mapping, in order of preference.
     pub fn default_names(self) -> &'static [&'static str] {
         match self {
-            Role::Customer => &["customer_id", "customer", "customer_no", "client_id", "cust_id", "客户编号", "客户id", "客户代码", "客户"],
-            Role::Date => &["date", "order_date", "invoice_date", "sale_date", "transaction_date", "日期", "订单日期", "销售日期", "开票日期"],
-            Role::Amount => &["amount", "net_amount", "revenue", "sales", "value", "金额", "销售额", "销售金额"],
-            Role::Invoice => &["invoice_id", "invoice", "invoice_no", "order_id", "order_no", "发票号", "订单号", "单号"],
-            Role::Product => &["product_line", "product", "category", "产品线", "产品类别", "产品"],
+            Role::Customer => &[
+                "customer_id",
+                "customer",
+                "customer_no",
+                "client_id",
+                "cust_id",
+                "客户编号",
+                "客户id",
+                "客户代码",
+                "客户",
+            ],
+            Role::Date => &[
+                "date",
+                "order_date",
+                "invoice_date",
+                "sale_date",
+                "transaction_date",
+                "日期",
+                "订单日期",
+                "销售日期",
+                "开票日期",
+            ],
+            Role::Amount => &[
+                "amount",
+                "net_amount",
+                "revenue",
+                "sales",
+                "value",
+                "金额",
+                "销售额",
+                "销售金额",
+            ],
+            Role::Invoice => &[
+                "invoice_id",
+                "invoice",
+                "invoice_no",
+                "order_id",
+                "order_no",
+                "发票号",
+                "订单号",
+                "单号",
+            ],
+            Role::Product => &[
+                "product_line",
+                "product",
+                "category",
+                "产品线",
+                "产品类别",
+                "产品",
+            ],
             Role::Quantity => &["quantity", "qty", "数量"],
             Role::Industry => &["industry", "sector", "行业"],
         }
@@ -76,15 +128,25 @@ impl ColumnMap {
     pub fn parse(spec: &str) -> Result<ColumnMap, InputError> {
         let mut out: Vec<(Role, String)> = Vec::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (role, name) = part
-                .split_once('=')
-                .ok_or_else(|| InputError::flag("--columns", format!("{part:?} is not ROLE=COLUMN")))?;
+            let (role, name) = part.split_once('=').ok_or_else(|| {
+                InputError::flag("--columns", format!("{part:?} is not ROLE=COLUMN"))
+            })?;
             let role = Role::from_key(role.trim()).ok_or_else(|| {
                 let roles: Vec<_> = Role::ALL.iter().map(|r| r.key()).collect();
-                InputError::flag("--columns", format!("unknown role {:?}; roles are {}", role.trim(), roles.join(", ")))
+                InputError::flag(
+                    "--columns",
+                    format!(
+                        "unknown role {:?}; roles are {}",
+                        role.trim(),
+                        roles.join(", ")
+                    ),
+                )
             })?;
             if out.iter().any(|(r, _)| *r == role) {
-                return Err(InputError::flag("--columns", format!("role {role} is mapped twice")));
+                return Err(InputError::flag(
+                    "--columns",
+                    format!("role {role} is mapped twice"),
+                ));
             }
             out.push((role, name.trim().to_string()));
         }
@@ -92,13 +154,20 @@ impl ColumnMap {
     }
 
     fn get(&self, role: Role) -> Option<&str> {
-        self.0.iter().find(|(r, _)| *r == role).map(|(_, n)| n.as_str())
+        self.0
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map(|(_, n)| n.as_str())
     }
 }
 
 /// Normalises a header name for matching: lower case, no spaces, `_` or `-`.
 fn norm(name: &str) -> String {
-    name.trim().chars().filter(|c| !matches!(c, ' ' | '_' | '-')).flat_map(char::to_lowercase).collect()
+    name.trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Which column index fills each role, for one file.
@@ -116,15 +185,29 @@ impl Resolved {
 
     /// Matches a header to the roles. Fails on a missing required role, a mapped name that is
     /// not there, or a role whose column name is duplicated.
-    pub fn from_header(path: &Path, header: &[String], map: &ColumnMap) -> Result<Resolved, InputError> {
-        let columns = || header.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", ");
+    pub fn from_header(
+        path: &Path,
+        header: &[String],
+        map: &ColumnMap,
+    ) -> Result<Resolved, InputError> {
+        let columns = || {
+            header
+                .iter()
+                .map(|h| format!("{h:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let mut idx = [None; 7];
         let mut names = Vec::new();
         for role in Role::ALL {
             let found = if let Some(name) = map.get(role) {
-                let exact: Vec<usize> = (0..header.len()).filter(|&i| header[i].trim() == name).collect();
+                let exact: Vec<usize> = (0..header.len())
+                    .filter(|&i| header[i].trim() == name)
+                    .collect();
                 let hits = if exact.is_empty() {
-                    (0..header.len()).filter(|&i| norm(&header[i]) == norm(name)).collect()
+                    (0..header.len())
+                        .filter(|&i| norm(&header[i]) == norm(name))
+                        .collect()
                 } else {
                     exact
                 };
@@ -139,7 +222,9 @@ impl Resolved {
                 Some(hits)
             } else {
                 role.default_names().iter().find_map(|cand| {
-                    let hits: Vec<usize> = (0..header.len()).filter(|&i| norm(&header[i]) == norm(cand)).collect();
+                    let hits: Vec<usize> = (0..header.len())
+                        .filter(|&i| norm(&header[i]) == norm(cand))
+                        .collect();
                     (!hits.is_empty()).then_some(hits)
                 })
             };
@@ -169,7 +254,10 @@ impl Resolved {
         // One column cannot fill two roles (e.g. `--columns invoice=date`).
         for (i, (r1, n1)) in names.iter().enumerate() {
             if let Some((r2, _)) = names[i + 1..].iter().find(|(_, n2)| n2 == n1) {
-                return Err(InputError::flag("--columns", format!("column {n1:?} would fill both the {r1} and the {r2} role")));
+                return Err(InputError::flag(
+                    "--columns",
+                    format!("column {n1:?} would fill both the {r1} and the {r2} role"),
+                ));
             }
         }
         Ok(Resolved { idx, names })
@@ -186,7 +274,13 @@ mod tests {
 
     #[test]
     fn default_names_match_in_any_case_and_language() {
-        let h = header(&["Invoice ID", "Customer_ID", "ORDER-DATE", "Amount", "Product Line"]);
+        let h = header(&[
+            "Invoice ID",
+            "Customer_ID",
+            "ORDER-DATE",
+            "Amount",
+            "Product Line",
+        ]);
         let r = Resolved::from_header(Path::new("l.csv"), &h, &ColumnMap::default()).unwrap();
         assert_eq!(r.get(Role::Customer), Some(1));
         assert_eq!(r.get(Role::Date), Some(2));
@@ -203,20 +297,54 @@ mod tests {
         let h = header(&["kunde", "datum", "betrag", "amount"]);
         let map = ColumnMap::parse("customer=kunde, date=datum,amount=betrag").unwrap();
         let r = Resolved::from_header(Path::new("l.csv"), &h, &map).unwrap();
-        assert_eq!((r.get(Role::Customer), r.get(Role::Date), r.get(Role::Amount)), (Some(0), Some(1), Some(2)));
+        assert_eq!(
+            (
+                r.get(Role::Customer),
+                r.get(Role::Date),
+                r.get(Role::Amount)
+            ),
+            (Some(0), Some(1), Some(2))
+        );
     }
 
     #[test]
     fn missing_duplicate_and_misnamed_columns_are_errors_that_name_them() {
-        let e = Resolved::from_header(Path::new("l.csv"), &header(&["customer_id", "date"]), &ColumnMap::default()).unwrap_err();
-        assert!(e.to_string().contains("no column for the amount role"), "{e}");
-        let e = Resolved::from_header(Path::new("l.csv"), &header(&["customer_id", "date", "amount", "amount"]), &ColumnMap::default())
-            .unwrap_err();
+        let e = Resolved::from_header(
+            Path::new("l.csv"),
+            &header(&["customer_id", "date"]),
+            &ColumnMap::default(),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("no column for the amount role"),
+            "{e}"
+        );
+        let e = Resolved::from_header(
+            Path::new("l.csv"),
+            &header(&["customer_id", "date", "amount", "amount"]),
+            &ColumnMap::default(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("\"amount\" appears 2 times"), "{e}");
         let map = ColumnMap::parse("amount=金额").unwrap();
-        let e = Resolved::from_header(Path::new("l.csv"), &header(&["customer_id", "date", "amount"]), &map).unwrap_err();
-        assert!(e.to_string().contains("--columns amount=金额: no such column"), "{e}");
-        assert!(ColumnMap::parse("buyer=x").unwrap_err().to_string().contains("unknown role"));
-        assert!(ColumnMap::parse("customer").unwrap_err().to_string().contains("not ROLE=COLUMN"));
+        let e = Resolved::from_header(
+            Path::new("l.csv"),
+            &header(&["customer_id", "date", "amount"]),
+            &map,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("--columns amount=金额: no such column"),
+            "{e}"
+        );
+        assert!(ColumnMap::parse("buyer=x")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown role"));
+        assert!(ColumnMap::parse("customer")
+            .unwrap_err()
+            .to_string()
+            .contains("not ROLE=COLUMN"));
     }
 }

@@ -26,7 +26,11 @@ const PARALLEL_MIN_BYTES: u64 = 16 << 20;
 /// trusted when the part before it ends exactly there: a line break inside a quoted field
 /// makes the parts disagree, and the file is then read again by one thread. The SHA-256 of
 /// the whole file is taken by another thread from the same (cached) bytes.
-pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow::Result<Vec<String>> {
+pub(super) fn read(
+    path: &Path,
+    b: &mut Builder,
+    progress: &Progress,
+) -> anyhow::Result<Vec<String>> {
     let shown = path.display().to_string();
     let file = File::open(path).with_context(|| format!("cannot open ledger {shown}"))?;
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -42,15 +46,24 @@ pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow:
     // The header, and where the data starts.
     let mut rdr = reader(file, delimiter);
     let mut record = csv::ByteRecord::new();
-    let has_header = rdr.read_byte_record(&mut record).with_context(|| format!("cannot read {shown}"))?;
+    let has_header = rdr
+        .read_byte_record(&mut record)
+        .with_context(|| format!("cannot read {shown}"))?;
     if !has_header {
-        return Err(InputError::Empty(format!("{shown}: the file is empty (expected a header line and rows)")).into());
+        return Err(InputError::Empty(format!(
+            "{shown}: the file is empty (expected a header line and rows)"
+        ))
+        .into());
     }
     let header: Vec<String> = record
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let f = if i == 0 { f.strip_prefix(BOM).unwrap_or(f) } else { f };
+            let f = if i == 0 {
+                f.strip_prefix(BOM).unwrap_or(f)
+            } else {
+                f
+            };
             String::from_utf8_lossy(f).trim().to_string()
         })
         .collect();
@@ -62,16 +75,31 @@ pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow:
 
     let bar = progress.bytes(&format!("reading {shown}"), bytes);
     bar.inc(data_start);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let splits = if threads > 1 && bytes - data_start >= b.opts.parallel_min_bytes.unwrap_or(PARALLEL_MIN_BYTES) { split_points(path, data_start, bytes, threads)? } else { Vec::new() };
-    let part = Part { path, shown: &shown, header: &header, cols: &cols, delimiter, bar: &bar };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let splits = if threads > 1
+        && bytes - data_start >= b.opts.parallel_min_bytes.unwrap_or(PARALLEL_MIN_BYTES)
+    {
+        split_points(path, data_start, bytes, threads)?
+    } else {
+        Vec::new()
+    };
+    let part = Part {
+        path,
+        shown: &shown,
+        header: &header,
+        cols: &cols,
+        delimiter,
+        bar: &bar,
+    };
 
     let mut counts = Counts::default();
     let mut parallel_ok = false;
     if !splits.is_empty() {
         let mut bounds = vec![data_start];
         bounds.extend(&splits);
-        let results: Vec<anyhow::Result<(Builder, Counts, Option<(u64, u64)>)>> = std::thread::scope(|s| {
+        let results: Vec<anyhow::Result<PartResult>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..bounds.len())
                 .map(|k| {
                     let (start, end) = (bounds[k], bounds.get(k + 1).copied());
@@ -84,7 +112,10 @@ pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow:
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().expect("a reader thread panicked")).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a reader thread panicked"))
+                .collect()
         });
         // A later part that started inside a quoted field may fail to parse: that only means
         // the split was wrong. An error in the first part is an error of the file.
@@ -93,7 +124,10 @@ pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow:
         parts.extend(results.map_while(Result::ok));
         // Every part but the last must have stopped exactly at the next part's start.
         parallel_ok = parts.len() == splits.len() + 1
-            && parts[..splits.len()].iter().zip(&splits).all(|((_, _, boundary), &split)| boundary.is_some_and(|(byte, _)| byte == split));
+            && parts[..splits.len()]
+                .iter()
+                .zip(&splits)
+                .all(|((_, _, boundary), &split)| boundary.is_some_and(|(byte, _)| byte == split));
         if parallel_ok {
             let mut offset = first_line - 1;
             for (local, c, boundary) in parts {
@@ -114,7 +148,10 @@ pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow:
         counts = c;
     }
     bar.finish_and_clear();
-    let sha256 = hasher.join().expect("the hashing thread panicked").with_context(|| format!("cannot read {shown}"))?;
+    let sha256 = hasher
+        .join()
+        .expect("the hashing thread panicked")
+        .with_context(|| format!("cannot read {shown}"))?;
     b.add_input(InputStats {
         path: shown.clone(),
         format: "csv",
@@ -130,8 +167,16 @@ pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow:
 }
 
 fn reader<R: Read>(r: R, delimiter: u8) -> csv::Reader<R> {
-    csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).buffer_capacity(1 << 20).from_reader(r)
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(r)
 }
+
+/// A part's builder, counts, and where it stopped (byte offset and local line).
+type PartResult<'o> = (Builder<'o>, Counts, Option<(u64, u64)>);
 
 /// Row counts of one file or part.
 #[derive(Debug, Default, Clone, Copy)]
@@ -183,12 +228,29 @@ impl Part<'_> {
     /// `end`). Line numbers are counted from `start`, the first line being 1. Returns the
     /// counts and, when it stopped at `end`, the byte offset and local line of the record
     /// it stopped at.
-    fn parse(&self, b: &mut Builder, start: u64, end: Option<u64>) -> anyhow::Result<(Counts, Option<(u64, u64)>)> {
-        let mut file = File::open(self.path).with_context(|| format!("cannot open ledger {}", self.shown))?;
-        file.seek(SeekFrom::Start(start)).with_context(|| format!("cannot read {}", self.shown))?;
-        let mut rdr = reader(Counting { inner: file, bar: self.bar }, self.delimiter);
+    fn parse(
+        &self,
+        b: &mut Builder,
+        start: u64,
+        end: Option<u64>,
+    ) -> anyhow::Result<(Counts, Option<(u64, u64)>)> {
+        let mut file =
+            File::open(self.path).with_context(|| format!("cannot open ledger {}", self.shown))?;
+        file.seek(SeekFrom::Start(start))
+            .with_context(|| format!("cannot read {}", self.shown))?;
+        let mut rdr = reader(
+            Counting {
+                inner: file,
+                bar: self.bar,
+            },
+            self.delimiter,
+        );
         let idx = |r: Role| self.cols.get(r);
-        let (ci, di, ai) = (idx(Role::Customer).unwrap_or(0), idx(Role::Date).unwrap_or(0), idx(Role::Amount).unwrap_or(0));
+        let (ci, di, ai) = (
+            idx(Role::Customer).unwrap_or(0),
+            idx(Role::Date).unwrap_or(0),
+            idx(Role::Amount).unwrap_or(0),
+        );
         let (ii, pi, ni) = (idx(Role::Invoice), idx(Role::Product), idx(Role::Industry));
         let date_format = b.opts.date_format.clone();
         let mut record = csv::ByteRecord::new();
@@ -199,12 +261,20 @@ impl Part<'_> {
                 Ok(false) => return Ok((c, None)),
                 Err(e) => {
                     if let csv::ErrorKind::Io(_) = e.kind() {
-                        return Err(anyhow::Error::new(e).context(format!("cannot read {}", self.shown)));
+                        return Err(
+                            anyhow::Error::new(e).context(format!("cannot read {}", self.shown))
+                        );
                     }
-                    return Err(InputError::Format { path: self.path.to_path_buf(), message: e.to_string() }.into());
+                    return Err(InputError::Format {
+                        path: self.path.to_path_buf(),
+                        message: e.to_string(),
+                    }
+                    .into());
                 }
             }
-            let pos = record.position().expect("records read from a reader have a position");
+            let pos = record
+                .position()
+                .expect("records read from a reader have a position");
             if let Some(end) = end {
                 if start + pos.byte() >= end {
                     return Ok((c, Some((start + pos.byte(), pos.line()))));
@@ -233,12 +303,25 @@ impl Part<'_> {
             let day = parse::parse_date(&record[di], &date_format);
             let amount = parse::parse_amount(&record[ai]);
             let get = |i: Option<usize>| i.map(|i| &record[i]);
-            match b.push(&record[ci], day, amount, get(ii), get(pi), get(ni), self.cols) {
+            match b.push(
+                &record[ci],
+                day,
+                amount,
+                get(ii),
+                get(pi),
+                get(ni),
+                self.cols,
+            ) {
                 Ok(true) => {}
                 Ok(false) => c.after += 1,
                 Err(mut e) => {
                     c.rejected += 1;
-                    if let Some(i) = self.header.iter().position(|h| *h == e.column).filter(|_| e.value.is_empty()) {
+                    if let Some(i) = self
+                        .header
+                        .iter()
+                        .position(|h| *h == e.column)
+                        .filter(|_| e.value.is_empty())
+                    {
                         e.value = String::from_utf8_lossy(&record[i]).into_owned();
                     }
                     b.bad(self.shown, line, e, join(&record, self.delimiter));
@@ -270,7 +353,11 @@ fn delimiter_name(d: u8) -> String {
 
 fn join(record: &csv::ByteRecord, delimiter: u8) -> String {
     let sep = (delimiter as char).to_string();
-    record.iter().map(String::from_utf8_lossy).collect::<Vec<_>>().join(&sep)
+    record
+        .iter()
+        .map(String::from_utf8_lossy)
+        .collect::<Vec<_>>()
+        .join(&sep)
 }
 
 fn read_head(path: &Path) -> anyhow::Result<Vec<u8>> {
@@ -291,15 +378,19 @@ pub fn sniff(head: &[u8]) -> u8 {
         lines.pop(); // the last line may be cut by the 64 KiB window
     }
     lines.retain(|l| !l.trim_ascii().is_empty());
-    let Some(first) = lines.first() else { return b',' };
+    let Some(first) = lines.first() else {
+        return b',';
+    };
     let count = |line: &[u8], d: u8| {
         let mut quoted = false;
-        line.iter().filter(|&&c| {
-            if c == b'"' {
-                quoted = !quoted;
-            }
-            !quoted && c == d
-        }).count()
+        line.iter()
+            .filter(|&&c| {
+                if c == b'"' {
+                    quoted = !quoted;
+                }
+                !quoted && c == d
+            })
+            .count()
     };
     let consistent = CANDIDATES
         .iter()
@@ -309,7 +400,12 @@ pub fn sniff(head: &[u8]) -> u8 {
     if let Some((d, _)) = consistent {
         return d;
     }
-    CANDIDATES.iter().map(|&d| (d, count(first, d))).filter(|&(_, n)| n > 0).max_by_key(|&(_, n)| n).map_or(b',', |(d, _)| d)
+    CANDIDATES
+        .iter()
+        .map(|&d| (d, count(first, d)))
+        .filter(|&(_, n)| n > 0)
+        .max_by_key(|&(_, n)| n)
+        .map_or(b',', |(d, _)| d)
 }
 
 /// Moves the progress bar as the CSV parser pulls bytes.

@@ -45,7 +45,16 @@ impl Interner {
         if text.len() <= INLINE {
             inline[..text.len()].copy_from_slice(text.as_bytes());
         }
-        self.table.insert_unique(hash, Slot { hash, index, len: text.len() as u32, inline }, |s| s.hash);
+        self.table.insert_unique(
+            hash,
+            Slot {
+                hash,
+                index,
+                len: text.len() as u32,
+                inline,
+            },
+            |s| s.hash,
+        );
         index
     }
 
@@ -54,7 +63,11 @@ impl Interner {
         let eq = |s: &Slot| {
             s.hash == hash
                 && s.len as usize == t.len()
-                && if t.len() <= INLINE { &s.inline[..t.len()] == t } else { self.text(s.index).as_bytes() == t }
+                && if t.len() <= INLINE {
+                    &s.inline[..t.len()] == t
+                } else {
+                    self.text(s.index).as_bytes() == t
+                }
         };
         self.table.find(hash, eq).map(|s| s.index)
     }

@@ -102,7 +102,11 @@ pub struct Ledger {
 }
 
 /// Reads every file into one ledger. Files must agree on their columns.
-pub fn read_ledger(paths: &[PathBuf], opts: &ReadOptions, progress: &Progress) -> anyhow::Result<Ledger> {
+pub fn read_ledger(
+    paths: &[PathBuf],
+    opts: &ReadOptions,
+    progress: &Progress,
+) -> anyhow::Result<Ledger> {
     let mut b = Builder::new(opts);
     let mut first_header: Option<(PathBuf, Vec<String>)> = None;
     for path in paths {
@@ -120,10 +124,17 @@ pub fn read_ledger(paths: &[PathBuf], opts: &ReadOptions, progress: &Progress) -
 }
 
 fn is_parquet(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
 }
 
-fn check_same_columns(first: &Path, h0: &[String], path: &Path, h: &[String]) -> Result<(), InputError> {
+fn check_same_columns(
+    first: &Path,
+    h0: &[String],
+    path: &Path,
+    h: &[String],
+) -> Result<(), InputError> {
     let missing: Vec<&String> = h0.iter().filter(|c| !h.contains(c)).collect();
     let extra: Vec<&String> = h.iter().filter(|c| !h0.contains(c)).collect();
     if missing.is_empty() && extra.is_empty() {
@@ -136,7 +147,11 @@ fn check_same_columns(first: &Path, h0: &[String], path: &Path, h: &[String]) ->
     if !extra.is_empty() {
         detail.push(format!("extra {extra:?}"));
     }
-    Err(InputError::ColumnsDiffer { path: path.to_path_buf(), first: first.to_path_buf(), detail: detail.join("; ") })
+    Err(InputError::ColumnsDiffer {
+        path: path.to_path_buf(),
+        first: first.to_path_buf(),
+        detail: detail.join("; "),
+    })
 }
 
 /// A bad field: which column, its text, and what was wrong.
@@ -168,7 +183,13 @@ const SHOWN_BAD_ROWS: usize = 10;
 
 impl<'o> Builder<'o> {
     pub fn new(opts: &'o ReadOptions) -> Self {
-        Builder { opts, ledger: Ledger::default(), bad_total: 0, bad_shown: Vec::new(), last_customer: None }
+        Builder {
+            opts,
+            ledger: Ledger::default(),
+            bad_total: 0,
+            bad_shown: Vec::new(),
+            last_customer: None,
+        }
     }
 
     /// Notes which optional roles a file has (any file having one makes the ledger have it).
@@ -191,15 +212,31 @@ impl<'o> Builder<'o> {
         industry: Option<&[u8]>,
         names: &Resolved,
     ) -> Result<bool, FieldError> {
-        let col = |role: Role| names.names.iter().find(|(r, _)| *r == role).map(|(_, n)| n.clone()).unwrap_or_default();
+        let col = |role: Role| {
+            names
+                .names
+                .iter()
+                .find(|(r, _)| *r == role)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_default()
+        };
         let id = trim(customer);
         let id = match std::str::from_utf8(id) {
-            Ok("") => return Err(FieldError { column: col(Role::Customer), value: String::new(), reason: "customer id is empty".into() }),
+            Ok("") => {
+                return Err(FieldError {
+                    column: col(Role::Customer),
+                    value: String::new(),
+                    reason: "customer id is empty".into(),
+                })
+            }
             Ok(s) if s.len() > MAX_ID_BYTES => {
                 return Err(FieldError {
                     column: col(Role::Customer),
                     value: format!("{}…", &s[..s.floor_char_boundary(40)]),
-                    reason: format!("customer id is {} bytes long (at most {MAX_ID_BYTES})", s.len()),
+                    reason: format!(
+                        "customer id is {} bytes long (at most {MAX_ID_BYTES})",
+                        s.len()
+                    ),
                 })
             }
             Ok(s) => s,
@@ -207,13 +244,21 @@ impl<'o> Builder<'o> {
                 return Err(FieldError {
                     column: col(Role::Customer),
                     value: String::from_utf8_lossy(id).into_owned(),
-                    reason: "customer id is not valid UTF-8 (is the file in another encoding?)".into(),
+                    reason: "customer id is not valid UTF-8 (is the file in another encoding?)"
+                        .into(),
                 })
             }
         };
-        let day = day.map_err(|reason| FieldError { column: col(Role::Date), value: String::new(), reason: format!("date {reason}") })?;
-        let amount =
-            amount.map_err(|reason| FieldError { column: col(Role::Amount), value: String::new(), reason: format!("amount {reason}") })?;
+        let day = day.map_err(|reason| FieldError {
+            column: col(Role::Date),
+            value: String::new(),
+            reason: format!("date {reason}"),
+        })?;
+        let amount = amount.map_err(|reason| FieldError {
+            column: col(Role::Amount),
+            value: String::new(),
+            reason: format!("amount {reason}"),
+        })?;
         if self.opts.as_of.is_some_and(|d| day > d) {
             return Ok(false);
         }
@@ -236,7 +281,14 @@ impl<'o> Builder<'o> {
         };
         let product = intern_opt(&mut l.products, product);
         let industry = intern_opt(&mut l.industries, industry);
-        l.rows.push(Row { customer, day, amount, invoice, product, industry });
+        l.rows.push(Row {
+            customer,
+            day,
+            amount,
+            invoice,
+            product,
+            industry,
+        });
         l.first_day = Some(l.first_day.map_or(day, |d| d.min(day)));
         l.last_day = Some(l.last_day.map_or(day, |d| d.max(day)));
         Ok(true)
@@ -247,9 +299,20 @@ impl<'o> Builder<'o> {
     pub fn bad(&mut self, file: &str, line: u64, e: FieldError, record: String) {
         self.bad_total += 1;
         if self.opts.skip_bad_rows {
-            self.ledger.rejects.push(Reject { file: file.into(), line, column: e.column, value: e.value, reason: e.reason, record });
+            self.ledger.rejects.push(Reject {
+                file: file.into(),
+                line,
+                column: e.column,
+                value: e.value,
+                reason: e.reason,
+                record,
+            });
         } else if self.bad_shown.len() < SHOWN_BAD_ROWS {
-            self.bad_shown.push(BadRow { file: file.into(), line, error: e });
+            self.bad_shown.push(BadRow {
+                file: file.into(),
+                line,
+                error: e,
+            });
         }
     }
 
@@ -258,7 +321,9 @@ impl<'o> Builder<'o> {
     pub fn absorb(&mut self, other: Builder, line_offset: u64) {
         let l = &mut self.ledger;
         let o = other.ledger;
-        let remap = |from: &Interner, to: &mut Interner| from.iter().map(|t| to.intern(t)).collect::<Vec<u32>>();
+        let remap = |from: &Interner, to: &mut Interner| {
+            from.iter().map(|t| to.intern(t)).collect::<Vec<u32>>()
+        };
         let customers = remap(&o.customers, &mut l.customers);
         let products = remap(&o.products, &mut l.products);
         let industries = remap(&o.industries, &mut l.industries);
@@ -275,10 +340,17 @@ impl<'o> Builder<'o> {
         l.has_industry |= o.has_industry;
         l.first_day = [l.first_day, o.first_day].into_iter().flatten().min();
         l.last_day = [l.last_day, o.last_day].into_iter().flatten().max();
-        l.rejects.extend(o.rejects.into_iter().map(|r| Reject { line: r.line + line_offset, ..r }));
+        l.rejects.extend(o.rejects.into_iter().map(|r| Reject {
+            line: r.line + line_offset,
+            ..r
+        }));
         self.bad_total += other.bad_total;
         let room = SHOWN_BAD_ROWS.saturating_sub(self.bad_shown.len());
-        self.bad_shown.extend(other.bad_shown.into_iter().take(room).map(|b| BadRow { line: b.line + line_offset, ..b }));
+        self.bad_shown
+            .extend(other.bad_shown.into_iter().take(room).map(|b| BadRow {
+                line: b.line + line_offset,
+                ..b
+            }));
     }
 
     pub fn add_input(&mut self, stats: InputStats) {
@@ -291,11 +363,24 @@ impl<'o> Builder<'o> {
                 .bad_shown
                 .iter()
                 .map(|b| {
-                    let column = if b.error.column.is_empty() { String::new() } else { format!(", column {:?}", b.error.column) };
-                    format!("{} line {}{column}: {}", b.file, b.line, b.error.reason.replace('\n', " "))
+                    let column = if b.error.column.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", column {:?}", b.error.column)
+                    };
+                    format!(
+                        "{} line {}{column}: {}",
+                        b.file,
+                        b.line,
+                        b.error.reason.replace('\n', " ")
+                    )
                 })
                 .collect();
-            return Err(InputError::BadRows { shown, total: self.bad_total }.into());
+            return Err(InputError::BadRows {
+                shown,
+                total: self.bad_total,
+            }
+            .into());
         }
         Ok(self.ledger)
     }

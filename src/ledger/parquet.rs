@@ -13,35 +13,62 @@ use crate::error::InputError;
 use crate::progress::Progress;
 
 /// Reads one Parquet file into the builder; returns its column names.
-pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow::Result<Vec<String>> {
+pub(super) fn read(
+    path: &Path,
+    b: &mut Builder,
+    progress: &Progress,
+) -> anyhow::Result<Vec<String>> {
     let shown = path.display().to_string();
-    let bytes = std::fs::metadata(path).with_context(|| format!("cannot open ledger {shown}"))?.len();
+    let bytes = std::fs::metadata(path)
+        .with_context(|| format!("cannot open ledger {shown}"))?
+        .len();
     let sha256 = super::csv::sha256_of(path).with_context(|| format!("cannot read {shown}"))?;
     let bar = progress.spinner(&format!("reading {shown}"));
     let file = File::open(path).with_context(|| format!("cannot open ledger {shown}"))?;
-    let bad_format = |e: PolarsError| InputError::Format { path: path.to_path_buf(), message: format!("not a readable Parquet file: {e}") };
+    let bad_format = |e: PolarsError| InputError::Format {
+        path: path.to_path_buf(),
+        message: format!("not a readable Parquet file: {e}"),
+    };
     let mut df = ParquetReader::new(file).finish().map_err(bad_format)?;
     df.rechunk_mut();
-    let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let header: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let cols = Resolved::from_header(path, &header, &b.opts.columns)?;
     b.roles(&cols);
 
     let text = |role: Role| -> anyhow::Result<Option<StringChunked>> {
-        let Some(i) = cols.get(role) else { return Ok(None) };
-        let c = df.columns()[i].cast(&DataType::String).map_err(bad_format)?;
+        let Some(i) = cols.get(role) else {
+            return Ok(None);
+        };
+        let c = df.columns()[i]
+            .cast(&DataType::String)
+            .map_err(bad_format)?;
         Ok(Some(c.str().map_err(bad_format)?.clone()))
     };
     let customer = text(Role::Customer)?.expect("customer role is required");
-    let (invoice, product, industry) = (text(Role::Invoice)?, text(Role::Product)?, text(Role::Industry)?);
-    let days = dates(&df.columns()[cols.get(Role::Date).expect("date role is required")], b.opts)?;
+    let (invoice, product, industry) = (
+        text(Role::Invoice)?,
+        text(Role::Product)?,
+        text(Role::Industry)?,
+    );
+    let days = dates(
+        &df.columns()[cols.get(Role::Date).expect("date role is required")],
+        b.opts,
+    )?;
     let amount_col = &df.columns()[cols.get(Role::Amount).expect("amount role is required")];
     let amounts = match amount_col.dtype() {
-        dt if dt.is_primitive_numeric() => amount_col.cast(&DataType::Float64).map_err(bad_format)?,
+        dt if dt.is_primitive_numeric() => {
+            amount_col.cast(&DataType::Float64).map_err(bad_format)?
+        }
         _ => amount_col.cast(&DataType::String).map_err(bad_format)?,
     };
 
     let (mut rejected, mut after) = (0u64, 0u64);
     let n = df.height();
+    #[allow(clippy::needless_range_loop)] // `row` indexes several columns
     for row in 0..n {
         fn get(c: &Option<StringChunked>, row: usize) -> Option<&[u8]> {
             c.as_ref().map(|c| c.get(row).unwrap_or("").as_bytes())
@@ -51,18 +78,48 @@ pub(super) fn read(path: &Path, b: &mut Builder, progress: &Progress) -> anyhow:
                 Some(v) => parse::check_amount(v).map_err(|e| format!("{v} {e}")),
                 None => Err("is empty; expected a number".into()),
             },
-            _ => parse::parse_amount(amounts.str().map_err(bad_format)?.get(row).unwrap_or("").as_bytes()),
+            _ => parse::parse_amount(
+                amounts
+                    .str()
+                    .map_err(bad_format)?
+                    .get(row)
+                    .unwrap_or("")
+                    .as_bytes(),
+            ),
         };
-        let res = b.push(customer.get(row).unwrap_or("").as_bytes(), days[row].clone(), amount, get(&invoice, row), get(&product, row), get(&industry, row), &cols);
+        let res = b.push(
+            customer.get(row).unwrap_or("").as_bytes(),
+            days[row].clone(),
+            amount,
+            get(&invoice, row),
+            get(&product, row),
+            get(&industry, row),
+            &cols,
+        );
         match res {
             Ok(true) => {}
             Ok(false) => after += 1,
             Err(mut e) => {
                 rejected += 1;
-                if let Some(i) = header.iter().position(|h| *h == e.column).filter(|_| e.value.is_empty()) {
-                    e.value = df.columns()[i].get(row).map(|v| v.to_string()).unwrap_or_default();
+                if let Some(i) = header
+                    .iter()
+                    .position(|h| *h == e.column)
+                    .filter(|_| e.value.is_empty())
+                {
+                    e.value = df.columns()[i]
+                        .get(row)
+                        .map(|v| v.to_string())
+                        .unwrap_or_default();
                 }
-                let record = (0..df.width()).map(|c| df.columns()[c].get(row).map(|v| v.to_string()).unwrap_or_default()).collect::<Vec<_>>().join(",");
+                let record = (0..df.width())
+                    .map(|c| {
+                        df.columns()[c]
+                            .get(row)
+                            .map(|v| v.to_string())
+                            .unwrap_or_default()
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",");
                 b.bad(&shown, row as u64 + 1, e, record);
             }
         }
@@ -87,10 +144,16 @@ fn dates(col: &Column, opts: &super::ReadOptions) -> anyhow::Result<Vec<Result<i
     let empty = || Err::<i32, String>("is empty; expected a date".into());
     let check = |d: i32| {
         let (y, m, dd) = parse::civil_from_days(d);
-        parse::checked_day(y, m, dd).map_err(|e| format!("{} is not accepted: {e}", parse::format_day(d)))
+        parse::checked_day(y, m, dd)
+            .map_err(|e| format!("{} is not accepted: {e}", parse::format_day(d)))
     };
     Ok(match col.dtype() {
-        DataType::Date => col.date()?.physical().iter().map(|d| d.map_or_else(empty, check)).collect(),
+        DataType::Date => col
+            .date()?
+            .physical()
+            .iter()
+            .map(|d| d.map_or_else(empty, check))
+            .collect(),
         DataType::Datetime(unit, _) => {
             let per_day: i64 = match unit {
                 TimeUnit::Nanoseconds => 86_400_000_000_000,
@@ -100,12 +163,25 @@ fn dates(col: &Column, opts: &super::ReadOptions) -> anyhow::Result<Vec<Result<i
             col.datetime()?
                 .physical()
                 .iter()
-                .map(|t| t.map_or_else(empty, |t| i32::try_from(t.div_euclid(per_day)).map_err(|_| "is out of range".to_string()).and_then(check)))
+                .map(|t| {
+                    t.map_or_else(empty, |t| {
+                        i32::try_from(t.div_euclid(per_day))
+                            .map_err(|_| "is out of range".to_string())
+                            .and_then(check)
+                    })
+                })
                 .collect()
         }
         _ => {
             let s = col.cast(&DataType::String)?;
-            s.str()?.iter().map(|v| v.map_or_else(empty, |v| parse::parse_date(v.as_bytes(), &opts.date_format))).collect()
+            s.str()?
+                .iter()
+                .map(|v| {
+                    v.map_or_else(empty, |v| {
+                        parse::parse_date(v.as_bytes(), &opts.date_format)
+                    })
+                })
+                .collect()
         }
     })
 }

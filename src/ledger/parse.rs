@@ -71,7 +71,9 @@ pub fn checked_day(y: i32, m: u32, d: u32) -> Result<i32, String> {
         return Err(format!("day {d} does not exist in {y:04}-{m:02}"));
     }
     if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
-        return Err(format!("year {y} is outside the accepted range {MIN_YEAR}..{MAX_YEAR}"));
+        return Err(format!(
+            "year {y} is outside the accepted range {MIN_YEAR}..{MAX_YEAR}"
+        ));
     }
     Ok(days_from_civil(y, m, d))
 }
@@ -86,7 +88,9 @@ fn digits(b: &[u8]) -> Option<u32> {
 /// Parses a date field. The error says what was expected, without the location (the caller
 /// knows the file, line and column).
 pub fn parse_date(raw: &[u8], format: &DateFormat) -> Result<i32, String> {
-    let text = std::str::from_utf8(raw).map_err(|_| "is not valid UTF-8".to_string())?.trim();
+    let text = std::str::from_utf8(raw)
+        .map_err(|_| "is not valid UTF-8".to_string())?
+        .trim();
     if text.is_empty() {
         return Err("is empty; expected a date".into());
     }
@@ -99,15 +103,22 @@ pub fn parse_date(raw: &[u8], format: &DateFormat) -> Result<i32, String> {
 fn parse_auto(text: &str) -> Result<i32, String> {
     let b = text.as_bytes();
     // The date part ends at a 'T' or a space that starts a time.
-    let date_len = b.iter().position(|&c| c == b'T' || c == b' ').unwrap_or(b.len());
+    let date_len = b
+        .iter()
+        .position(|&c| c == b'T' || c == b' ')
+        .unwrap_or(b.len());
     let (date, rest) = b.split_at(date_len);
     if !rest.is_empty() && !looks_like_time(&rest[1..]) {
         return Err(format!("{text:?} is not a date (expected YYYY-MM-DD, YYYYMMDD or YYYY/MM/DD, optionally followed by a time)"));
     }
     let ymd = match date.len() {
-        8 => digits(&date[0..4]).zip(digits(&date[4..6])).zip(digits(&date[6..8])),
+        8 => digits(&date[0..4])
+            .zip(digits(&date[4..6]))
+            .zip(digits(&date[6..8])),
         10 if (date[4] == b'-' && date[7] == b'-') || (date[4] == b'/' && date[7] == b'/') => {
-            digits(&date[0..4]).zip(digits(&date[5..7])).zip(digits(&date[8..10]))
+            digits(&date[0..4])
+                .zip(digits(&date[5..7]))
+                .zip(digits(&date[8..10]))
         }
         _ => None,
     };
@@ -144,11 +155,15 @@ pub const MAX_ABS_AMOUNT: f64 = 1e13;
 /// `-12`, `1.5e3`). Thousands separators, currency signs and decimal commas are refused here
 /// rather than guessed.
 pub fn parse_amount(raw: &[u8]) -> Result<f64, String> {
-    let text = std::str::from_utf8(raw).map_err(|_| "is not valid UTF-8".to_string())?.trim();
+    let text = std::str::from_utf8(raw)
+        .map_err(|_| "is not valid UTF-8".to_string())?
+        .trim();
     if text.is_empty() {
         return Err("is empty; expected a number".into());
     }
-    let plain = text.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'));
+    let plain = text
+        .bytes()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'));
     let value: f64 = match text.parse() {
         Ok(v) if plain => v,
         _ => {
@@ -166,7 +181,9 @@ pub fn parse_amount(raw: &[u8]) -> Result<f64, String> {
 /// Range check shared by text and typed (Parquet) amounts. `-0` becomes `0`: a zero, not a return.
 pub fn check_amount(value: f64) -> Result<f64, String> {
     if !value.is_finite() || value.abs() > MAX_ABS_AMOUNT {
-        return Err(format!("is out of range (|amount| must be at most {MAX_ABS_AMOUNT:e})"));
+        return Err(format!(
+            "is out of range (|amount| must be at most {MAX_ABS_AMOUNT:e})"
+        ));
     }
     Ok(if value == 0.0 { 0.0 } else { value })
 }
@@ -193,17 +210,30 @@ mod tests {
     #[test]
     fn iso_compact_and_slashed_dates_agree() {
         let want = days_from_civil(2025, 3, 4);
-        for s in ["2025-03-04", "20250304", "2025/03/04", "2025-03-04 13:45:00", "2025-03-04T13:45:00Z", " 2025-03-04 "] {
+        for s in [
+            "2025-03-04",
+            "20250304",
+            "2025/03/04",
+            "2025-03-04 13:45:00",
+            "2025-03-04T13:45:00Z",
+            " 2025-03-04 ",
+        ] {
             assert_eq!(day(s), Ok(want), "{s}");
         }
     }
 
     #[test]
     fn impossible_and_out_of_range_dates_are_refused() {
-        assert!(day("2025-02-31").unwrap_err().contains("day 31 does not exist"));
+        assert!(day("2025-02-31")
+            .unwrap_err()
+            .contains("day 31 does not exist"));
         assert!(day("2025-13-01").unwrap_err().contains("month 13"));
-        assert!(day("0001-01-01").unwrap_err().contains("outside the accepted range"));
-        assert!(day("9999-12-31").unwrap_err().contains("outside the accepted range"));
+        assert!(day("0001-01-01")
+            .unwrap_err()
+            .contains("outside the accepted range"));
+        assert!(day("9999-12-31")
+            .unwrap_err()
+            .contains("outside the accepted range"));
         assert!(day("2024-02-29").is_ok());
         assert!(day("2023-02-29").is_err());
         assert!(day("").unwrap_err().contains("empty"));
@@ -214,10 +244,18 @@ mod tests {
     fn day_month_order_is_never_guessed() {
         assert!(day("03/04/2025").unwrap_err().contains("ambiguous"));
         let f = DateFormat::Pattern("%d/%m/%Y".into());
-        assert_eq!(parse_date(b"03/04/2025", &f), Ok(days_from_civil(2025, 4, 3)));
+        assert_eq!(
+            parse_date(b"03/04/2025", &f),
+            Ok(days_from_civil(2025, 4, 3))
+        );
         let f = DateFormat::Pattern("%m/%d/%Y".into());
-        assert_eq!(parse_date(b"03/04/2025", &f), Ok(days_from_civil(2025, 3, 4)));
-        assert!(parse_date(b"2025-03-04", &f).unwrap_err().contains("does not match"));
+        assert_eq!(
+            parse_date(b"03/04/2025", &f),
+            Ok(days_from_civil(2025, 3, 4))
+        );
+        assert!(parse_date(b"2025-03-04", &f)
+            .unwrap_err()
+            .contains("does not match"));
     }
 
     #[test]

@@ -14,7 +14,11 @@ pub struct CsvOut<'w> {
 
 impl<'w> CsvOut<'w> {
     pub fn new(w: &'w mut dyn Write) -> Self {
-        CsvOut { w, buf: Vec::with_capacity(1 << 16), first: true }
+        CsvOut {
+            w,
+            buf: Vec::with_capacity(1 << 16),
+            first: true,
+        }
     }
 
     fn sep(&mut self) {
@@ -44,7 +48,8 @@ impl<'w> CsvOut<'w> {
 
     pub fn int(&mut self, v: impl itoa::Integer) -> &mut Self {
         self.sep();
-        self.buf.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self.buf
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
         self
     }
 
@@ -131,9 +136,17 @@ mod tests {
     fn text_is_quoted_only_when_needed() {
         let mut out = Vec::new();
         let mut w = CsvOut::new(&mut out);
-        w.text("plain").text("a,b").text("say \"hi\"").int(-3i32).opt_fixed(None, 2).fixed(1.5, 1);
+        w.text("plain")
+            .text("a,b")
+            .text("say \"hi\"")
+            .int(-3i32)
+            .opt_fixed(None, 2)
+            .fixed(1.5, 1);
         w.end().unwrap();
         w.finish().unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "plain,\"a,b\",\"say \"\"hi\"\"\",-3,,1.5\n");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "plain,\"a,b\",\"say \"\"hi\"\"\",-3,,1.5\n"
+        );
     }
 }

@@ -70,7 +70,11 @@ pub struct CustomerCounts {
 impl<'a> Manifest<'a> {
     pub fn new(s: &'a Scored, timings: &'a Timings) -> Manifest<'a> {
         let sum = |f: fn(&InputStats) -> u64| s.inputs.iter().map(f).sum::<u64>();
-        let (read, rejected, after) = (sum(|i| i.rows_read), sum(|i| i.rows_rejected), sum(|i| i.rows_after_as_of));
+        let (read, rejected, after) = (
+            sum(|i| i.rows_read),
+            sum(|i| i.rows_rejected),
+            sum(|i| i.rows_after_as_of),
+        );
         let count = |t: Tier| s.tiers.iter().filter(|&&x| x == t).count();
         Manifest {
             tool: "custscore",
@@ -81,8 +85,17 @@ impl<'a> Manifest<'a> {
             ledger_first_date: format_day(s.ledger_first_day),
             ledger_last_date: format_day(s.ledger_last_day),
             inputs: &s.inputs,
-            attributes: s.attributes.as_ref().map(|a| AttributesInfo { path: &a.path, sha256: &a.sha256, customers: a.by_id.len() }),
-            rows: RowCounts { read, rejected, after_as_of: after, used: read - rejected - after },
+            attributes: s.attributes.as_ref().map(|a| AttributesInfo {
+                path: &a.path,
+                sha256: &a.sha256,
+                customers: a.by_id.len(),
+            }),
+            rows: RowCounts {
+                read,
+                rejected,
+                after_as_of: after,
+                used: read - rejected - after,
+            },
             customers: CustomerCounts {
                 scored: s.customers.len(),
                 without_purchases: s.facts.customers_without_purchases,

@@ -34,12 +34,25 @@ impl OutDir {
     /// ledger) when the folder cannot be created or written.
     pub fn prepare(dir: &Path) -> anyhow::Result<OutDir> {
         if dir.exists() && !dir.is_dir() {
-            return Err(InputError::flag("--out", format!("{} exists and is not a folder", dir.display())).into());
+            return Err(InputError::flag(
+                "--out",
+                format!("{} exists and is not a folder", dir.display()),
+            )
+            .into());
         }
-        fs::create_dir_all(dir).map_err(|e| InputError::flag("--out", format!("cannot create {}: {e}", dir.display())))?;
+        fs::create_dir_all(dir).map_err(|e| {
+            InputError::flag("--out", format!("cannot create {}: {e}", dir.display()))
+        })?;
         let staging = dir.join(format!(".custscore-tmp-{}", std::process::id()));
-        fs::create_dir_all(&staging).map_err(|e| InputError::flag("--out", format!("{} is not writable: {e}", dir.display())))?;
-        Ok(OutDir { dir: dir.to_path_buf(), staging, staged: Vec::new(), committed: false })
+        fs::create_dir_all(&staging).map_err(|e| {
+            InputError::flag("--out", format!("{} is not writable: {e}", dir.display()))
+        })?;
+        Ok(OutDir {
+            dir: dir.to_path_buf(),
+            staging,
+            staged: Vec::new(),
+            committed: false,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -47,13 +60,22 @@ impl OutDir {
     }
 
     /// Writes one file into the staging folder through `write`.
-    pub fn write(&mut self, name: &str, write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    pub fn write(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
         let path = self.staging.join(name);
-        let file = fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        let file =
+            fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
         write(&mut w).with_context(|| format!("cannot write {}", self.dir.join(name).display()))?;
-        let file = w.into_inner().map_err(|e| e.into_error()).with_context(|| format!("cannot write {}", path.display()))?;
-        file.sync_all().with_context(|| format!("cannot sync {}", path.display()))?;
+        let file = w
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        file.sync_all()
+            .with_context(|| format!("cannot sync {}", path.display()))?;
         self.staged.push(name.to_string());
         Ok(())
     }
@@ -63,7 +85,8 @@ impl OutDir {
     pub fn commit(mut self, stale: &[&str]) -> anyhow::Result<()> {
         for name in &self.staged {
             let to = self.dir.join(name);
-            fs::rename(self.staging.join(name), &to).with_context(|| format!("cannot move {} into place", to.display()))?;
+            fs::rename(self.staging.join(name), &to)
+                .with_context(|| format!("cannot move {} into place", to.display()))?;
         }
         for name in stale {
             if !self.staged.iter().any(|s| s == name) {
@@ -85,14 +108,29 @@ impl Drop for OutDir {
 }
 
 /// Every file the `score` command may write, in writing order.
-pub const FILES: [&str; 5] = ["scores.csv", "tiers.csv", "segments.csv", "rejects.csv", "manifest.json"];
+pub const FILES: [&str; 5] = [
+    "scores.csv",
+    "tiers.csv",
+    "segments.csv",
+    "rejects.csv",
+    "manifest.json",
+];
 
 /// Writes every report of a scored run into `out` and commits them.
-pub fn write_all(scored: &Scored, mut out: OutDir, skip_bad_rows: bool, timings: &mut Timings) -> anyhow::Result<()> {
+pub fn write_all(
+    scored: &Scored,
+    mut out: OutDir,
+    skip_bad_rows: bool,
+    timings: &mut Timings,
+) -> anyhow::Result<()> {
     let t = std::time::Instant::now();
     out.write("scores.csv", |w| scores::write(scored, w))?;
-    out.write("tiers.csv", |w| summary::write(&tier_rows(scored), "tier", w))?;
-    out.write("segments.csv", |w| summary::write(&segment_rows(scored), "segment", w))?;
+    out.write("tiers.csv", |w| {
+        summary::write(&tier_rows(scored), "tier", w)
+    })?;
+    out.write("segments.csv", |w| {
+        summary::write(&segment_rows(scored), "segment", w)
+    })?;
     if skip_bad_rows {
         out.write("rejects.csv", |w| rejects::write(&scored.rejects, w))?;
     }
@@ -121,7 +159,11 @@ mod tests {
         assert!(!dir.join("a.csv").exists());
         out.commit(&[]).unwrap();
         assert_eq!(fs::read_to_string(dir.join("a.csv")).unwrap(), "x\n");
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "staging folder removed");
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            1,
+            "staging folder removed"
+        );
         // A run that fails before commit leaves nothing behind.
         let mut out = OutDir::prepare(&dir).unwrap();
         out.write("a.csv", |w| Ok(w.write_all(b"new\n")?)).unwrap();

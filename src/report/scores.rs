@@ -51,7 +51,11 @@ pub fn write(s: &Scored, w: &mut dyn Write) -> anyhow::Result<()> {
     let mut cell = String::with_capacity(3);
     let mut flags = String::new();
     for i in 0..s.customers.len() {
-        let returns_share = if c.gross[i] > 0.0 { c.returns[i] / c.gross[i] } else { 0.0 };
+        let returns_share = if c.gross[i] > 0.0 {
+            c.returns[i] / c.gross[i]
+        } else {
+            0.0
+        };
         cell.clear();
         cell.extend([sc.r[i], sc.f[i], sc.m[i]].map(|d| char::from(b'0' + d)));
         flags.clear();

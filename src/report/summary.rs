@@ -44,7 +44,11 @@ fn rows(s: &Scored, groups: &[String], group_of: impl Fn(usize) -> usize) -> Vec
                 customers: k,
                 customer_share: if n == 0 { 0.0 } else { k as f64 / n as f64 },
                 revenue: rev,
-                revenue_share: if total_revenue == 0.0 { 0.0 } else { rev / total_revenue },
+                revenue_share: if total_revenue == 0.0 {
+                    0.0
+                } else {
+                    rev / total_revenue
+                },
                 mean_value_score: mean(v),
                 mean_current_score: mean(c),
                 mean_potential_score: mean(p),
@@ -73,7 +77,16 @@ pub fn segment_rows(s: &Scored) -> Vec<GroupRow> {
 
 pub fn write(rows: &[GroupRow], key: &str, w: &mut dyn Write) -> anyhow::Result<()> {
     let mut out = csv::WriterBuilder::new().from_writer(w);
-    out.write_record([key, "customers", "customer_share", "revenue", "revenue_share", "mean_value_score", "mean_current_score", "mean_potential_score"])?;
+    out.write_record([
+        key,
+        "customers",
+        "customer_share",
+        "revenue",
+        "revenue_share",
+        "mean_value_score",
+        "mean_current_score",
+        "mean_potential_score",
+    ])?;
     for r in rows {
         out.write_record([
             r.group.clone(),

@@ -14,13 +14,20 @@ pub fn custscore() -> Command {
 }
 
 pub fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(name)
 }
 
 /// Runs `score` on the given ledgers with extra args into `out`, expecting success.
 pub fn score_ok(ledgers: &[&Path], out: &Path, extra: &[&str]) {
     let mut c = custscore();
-    c.arg("score").args(ledgers).arg("--out").arg(out).args(extra).arg("--quiet");
+    c.arg("score")
+        .args(ledgers)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .arg("--quiet");
     c.assert().success();
 }
 
@@ -32,14 +39,21 @@ pub struct Table {
 
 impl Table {
     pub fn read(path: &Path) -> Table {
-        let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut r =
+            csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let header = r.headers().unwrap().iter().map(String::from).collect();
-        let rows = r.records().map(|rec| rec.unwrap().iter().map(String::from).collect()).collect();
+        let rows = r
+            .records()
+            .map(|rec| rec.unwrap().iter().map(String::from).collect())
+            .collect();
         Table { header, rows }
     }
 
     pub fn col(&self, name: &str) -> usize {
-        self.header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"))
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
     }
 
     /// The values of one column.
@@ -51,7 +65,11 @@ impl Table {
     /// The row whose `customer_id` is `id`.
     pub fn customer(&self, id: &str) -> Vec<String> {
         let i = self.col("customer_id");
-        self.rows.iter().find(|r| r[i] == id).unwrap_or_else(|| panic!("no customer {id}")).clone()
+        self.rows
+            .iter()
+            .find(|r| r[i] == id)
+            .unwrap_or_else(|| panic!("no customer {id}"))
+            .clone()
     }
 
     pub fn get(&self, id: &str, column: &str) -> String {
