@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::config::{FlagSettings, Settings, TierMethod, TierRule};
+use crate::config::{BuyerSettings, FlagSettings, Settings, TierMethod, TierRule};
 use crate::features::Customers;
 use crate::score::Scores;
 
@@ -49,6 +49,8 @@ pub enum Flag {
     Overdue,
     /// One large purchase day and nothing since: a project, not a relationship.
     OneOffProject,
+    /// High net revenue, but the model says the customer has probably left.
+    HighValueAtRisk,
 }
 
 impl Flag {
@@ -65,7 +67,40 @@ impl Flag {
             Flag::Declining => "declining",
             Flag::Overdue => "overdue",
             Flag::OneOffProject => "one_off_project",
+            Flag::HighValueAtRisk => "high_value_at_risk",
         }
+    }
+}
+
+/// How likely a customer is to buy in the horizon (最可能购买 / 可能购买 / unlikely).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuyerClass {
+    Likely,
+    Possible,
+    Unlikely,
+}
+
+impl BuyerClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BuyerClass::Likely => "likely",
+            BuyerClass::Possible => "possible",
+            BuyerClass::Unlikely => "unlikely",
+        }
+    }
+
+    /// From the probability of buying in the horizon; `None` without a model.
+    pub fn from_p_buy(p: Option<f64>, b: &BuyerSettings) -> Option<BuyerClass> {
+        p.map(|p| {
+            if p >= b.likely_p_buy {
+                BuyerClass::Likely
+            } else if p >= b.possible_p_buy {
+                BuyerClass::Possible
+            } else {
+                BuyerClass::Unlikely
+            }
+        })
     }
 }
 
@@ -165,9 +200,16 @@ fn cut(members: &[usize], rule: &TierRule, c: &Customers, s: &Scores) -> Vec<Tie
     }
 }
 
-/// Flags for every customer, in [`Flag::ALL`] order.
-pub fn flags(c: &Customers, f: &FlagSettings) -> Vec<Vec<Flag>> {
+/// Flags for every customer, in [`Flag::ALL`] order. `p_alive` comes from the model, when
+/// one was fitted.
+pub fn flags(
+    c: &Customers,
+    f: &FlagSettings,
+    p_alive: &[Option<f64>],
+    b: &BuyerSettings,
+) -> Vec<Vec<Flag>> {
     let one_off_floor = quantile(&c.monetary, f.one_off_quantile);
+    let at_risk_floor = quantile(&c.monetary, b.at_risk_value_quantile);
     (0..c.len())
         .map(|i| {
             let mut out = Vec::new();
@@ -188,6 +230,16 @@ pub fn flags(c: &Customers, f: &FlagSettings) -> Vec<Vec<Flag>> {
                 && c.recency_days[i] >= f.one_off_min_days
             {
                 out.push(Flag::OneOffProject);
+            }
+            if c.monetary[i] > 0.0
+                && c.monetary[i] >= at_risk_floor
+                && p_alive
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|p| p < b.at_risk_p_alive)
+            {
+                out.push(Flag::HighValueAtRisk);
             }
             out
         })
@@ -325,11 +377,42 @@ mod tests {
         push(&mut c, Some(2), 3, 3, 50.0, -0.5, Some(2.5), 10.0, 5); // declining, overdue
         push(&mut c, Some(1), 1, 1, 0.0, -1.0, None, 1000.0, 200); // one-off project (single line needs 2 occasions)
         push(&mut c, None, 1, 1, 0.0, 0.0, None, 1000.0, 30); // large but recent: not yet one-off
-        let f = flags(&c, &FlagSettings::default());
+        let p_alive = [Some(0.9), Some(0.9), Some(0.2), Some(0.3)];
+        let f = flags(
+            &c,
+            &FlagSettings::default(),
+            &p_alive,
+            &BuyerSettings::default(),
+        );
         assert_eq!(f[0], [Flag::SingleProductLine]);
         assert_eq!(f[1], [Flag::Declining, Flag::Overdue]);
-        assert_eq!(f[2], [Flag::OneOffProject]);
-        assert!(f[3].is_empty());
+        // Top-revenue customers with P(alive) below 0.5 are at risk.
+        assert_eq!(f[2], [Flag::OneOffProject, Flag::HighValueAtRisk]);
+        assert_eq!(f[3], [Flag::HighValueAtRisk]);
+        let f = flags(&c, &FlagSettings::default(), &[], &BuyerSettings::default());
+        assert!(f[3].is_empty(), "no model, no at-risk flag");
+    }
+
+    #[test]
+    fn buyer_classes_follow_the_thresholds() {
+        let b = BuyerSettings::default();
+        assert_eq!(
+            BuyerClass::from_p_buy(Some(0.5), &b),
+            Some(BuyerClass::Likely)
+        );
+        assert_eq!(
+            BuyerClass::from_p_buy(Some(0.49), &b),
+            Some(BuyerClass::Possible)
+        );
+        assert_eq!(
+            BuyerClass::from_p_buy(Some(0.2), &b),
+            Some(BuyerClass::Possible)
+        );
+        assert_eq!(
+            BuyerClass::from_p_buy(Some(0.19), &b),
+            Some(BuyerClass::Unlikely)
+        );
+        assert_eq!(BuyerClass::from_p_buy(None, &b), None);
     }
 
     #[test]

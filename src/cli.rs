@@ -65,6 +65,22 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "FILE")]
     pub attributes: Option<PathBuf>,
 
+    /// Buy-till-you-die model: bgnbd (BG/NBD with Gamma-Gamma spend) or none [default: bgnbd]
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+
+    /// Days ahead for expected_purchases, p_buy and clv [default: 90]
+    #[arg(long, value_name = "DAYS")]
+    pub horizon: Option<u32>,
+
+    /// Annual discount rate for clv, e.g. 0.1 for 10% [default: 0.1]
+    #[arg(long, value_name = "RATE")]
+    pub discount_rate: Option<f64>,
+
+    /// Unit of the model parameters in the manifest: days or weeks [default: days]
+    #[arg(long, value_name = "UNIT")]
+    pub time_unit: Option<String>,
+
     /// No progress bars and no summary on stderr (errors are still printed)
     #[arg(long, short)]
     pub quiet: bool,

@@ -4,7 +4,7 @@
 use anyhow::Context;
 
 use crate::cli::{Cli, Command, ScoreArgs};
-use crate::config::Settings;
+use crate::config::{ModelKind, Settings, TimeUnit};
 use crate::error::InputError;
 use crate::ledger::{parse, ColumnMap, DateFormat, ReadOptions};
 use crate::pipeline::{self, Request};
@@ -53,10 +53,60 @@ fn score(args: &ScoreArgs) -> anyhow::Result<()> {
 
 /// Resolves the flags into a request; every problem names its flag.
 pub fn request(args: &ScoreArgs) -> anyhow::Result<Request> {
-    let settings = match &args.config {
+    let mut settings = match &args.config {
         Some(p) => Settings::from_file(p)?,
         None => Settings::default(),
     };
+    // Flags override the file.
+    if let Some(m) = &args.model {
+        settings.model.model = match m.as_str() {
+            "bgnbd" => ModelKind::Bgnbd,
+            "none" => ModelKind::None,
+            "pnbd" => {
+                return Err(InputError::flag(
+                    "--model",
+                    "pnbd (Pareto/NBD) is not available yet; use bgnbd",
+                )
+                .into())
+            }
+            other => {
+                return Err(InputError::flag(
+                    "--model",
+                    format!("{other:?}: expected bgnbd or none"),
+                )
+                .into())
+            }
+        };
+    }
+    if let Some(h) = args.horizon {
+        if h == 0 {
+            return Err(InputError::flag("--horizon", "expected at least 1 day").into());
+        }
+        settings.model.horizon_days = h;
+    }
+    if let Some(d) = args.discount_rate {
+        if !(0.0..=10.0).contains(&d) {
+            return Err(InputError::flag(
+                "--discount-rate",
+                format!("{d}: expected an annual rate from 0 to 10 (0.1 is 10%)"),
+            )
+            .into());
+        }
+        settings.model.discount_rate = d;
+    }
+    if let Some(u) = &args.time_unit {
+        settings.model.time_unit = match u.as_str() {
+            "days" | "day" | "d" => TimeUnit::Days,
+            "weeks" | "week" | "w" => TimeUnit::Weeks,
+            other => {
+                return Err(InputError::flag(
+                    "--time-unit",
+                    format!("{other:?}: expected days or weeks"),
+                )
+                .into())
+            }
+        };
+    }
     let columns = args
         .columns
         .as_deref()

@@ -21,6 +21,8 @@ pub struct Settings {
     pub trend: TrendSettings,
     pub tiers: TierSettings,
     pub flags: FlagSettings,
+    pub model: ModelSettings,
+    pub buyers: BuyerSettings,
     /// Named RFM segments, first match wins; a cell no rule matches is "Other".
     pub segments: Vec<SegmentRule>,
 }
@@ -64,6 +66,8 @@ pub struct PotentialSettings {
     pub influence: f64,
     /// Size from the attributes file, as its rank share among customers that have one.
     pub size: f64,
+    /// Predicted value: the rank share of the model's `clv`; left out without a model.
+    pub predicted: f64,
 }
 
 /// Trend windows.
@@ -192,6 +196,82 @@ pub struct FlagSettings {
     pub one_off_min_days: i32,
 }
 
+/// Which buy-till-you-die model to fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// BG/NBD (Fader, Hardie & Lee 2005).
+    Bgnbd,
+    /// No model: the model columns stay empty.
+    None,
+}
+
+/// The unit model parameters and log-likelihood are stated in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeUnit {
+    Days,
+    Weeks,
+}
+
+impl TimeUnit {
+    pub fn days(self) -> f64 {
+        match self {
+            TimeUnit::Days => 1.0,
+            TimeUnit::Weeks => 7.0,
+        }
+    }
+}
+
+/// The probabilistic models and what they predict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelSettings {
+    pub model: ModelKind,
+    /// Days ahead for `expected_purchases`, `p_buy` and `clv`.
+    pub horizon_days: u32,
+    /// Annual discount rate for `clv` (0.10 = 10% a year).
+    pub discount_rate: f64,
+    /// Unit of the reported parameters and log-likelihood (predictions do not depend on it).
+    pub time_unit: TimeUnit,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        ModelSettings {
+            model: ModelKind::Bgnbd,
+            horizon_days: 90,
+            discount_rate: 0.10,
+            time_unit: TimeUnit::Days,
+        }
+    }
+}
+
+/// Buyer classes from `p_buy`, and the at-risk flag from `p_alive`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BuyerSettings {
+    /// `likely` at or above this probability of buying in the horizon.
+    pub likely_p_buy: f64,
+    /// `possible` at or above this (and below `likely_p_buy`); `unlikely` below.
+    pub possible_p_buy: f64,
+    /// `high_value_at_risk`: P(alive) below this...
+    pub at_risk_p_alive: f64,
+    /// ...for a customer whose net revenue is at or above this quantile of all customers'.
+    pub at_risk_value_quantile: f64,
+}
+
+impl Default for BuyerSettings {
+    fn default() -> Self {
+        BuyerSettings {
+            likely_p_buy: 0.5,
+            possible_p_buy: 0.2,
+            at_risk_p_alive: 0.5,
+            at_risk_value_quantile: 0.8,
+        }
+    }
+}
+
 /// A named segment: the R, F and M score ranges (inclusive) it covers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -244,6 +324,8 @@ impl Default for Settings {
             trend: TrendSettings::default(),
             tiers: TierSettings::default(),
             flags: FlagSettings::default(),
+            model: ModelSettings::default(),
+            buyers: BuyerSettings::default(),
             segments: default_segments(),
         }
     }
@@ -271,11 +353,12 @@ impl Default for ValueSettings {
 impl Default for PotentialSettings {
     fn default() -> Self {
         PotentialSettings {
-            growth: 0.35,
-            breadth: 0.2,
-            steadiness: 0.25,
+            growth: 0.3,
+            breadth: 0.15,
+            steadiness: 0.15,
             influence: 0.1,
             size: 0.1,
+            predicted: 0.2,
         }
     }
 }
@@ -356,10 +439,11 @@ impl Settings {
             ("potential.steadiness", p.steadiness),
             ("potential.influence", p.influence),
             ("potential.size", p.size),
+            ("potential.predicted", p.predicted),
         ] {
             non_negative(key, w)?;
         }
-        if p.growth + p.breadth + p.steadiness + p.influence + p.size <= 0.0 {
+        if p.growth + p.breadth + p.steadiness + p.influence + p.size + p.predicted <= 0.0 {
             return Err("potential: every weight is 0; at least one must be positive".into());
         }
         if self.trend.window_days == Some(0) {
@@ -392,6 +476,26 @@ impl Settings {
                 f.one_off_min_days
             ));
         }
+        if self.model.horizon_days == 0 {
+            return Err("model.horizon_days = 0: expected at least 1 day".into());
+        }
+        if !(0.0..=10.0).contains(&self.model.discount_rate) {
+            return Err(format!(
+                "model.discount_rate = {}: expected an annual rate from 0 to 10 (0.1 is 10%)",
+                self.model.discount_rate
+            ));
+        }
+        let b = &self.buyers;
+        unit("buyers.likely_p_buy", b.likely_p_buy)?;
+        unit("buyers.possible_p_buy", b.possible_p_buy)?;
+        if b.possible_p_buy > b.likely_p_buy {
+            return Err(format!(
+                "buyers: possible_p_buy = {} is above likely_p_buy = {}",
+                b.possible_p_buy, b.likely_p_buy
+            ));
+        }
+        unit("buyers.at_risk_p_alive", b.at_risk_p_alive)?;
+        unit("buyers.at_risk_value_quantile", b.at_risk_value_quantile)?;
         if self.segments.is_empty() {
             return Err("segments: expected at least one [[segments]] rule".into());
         }

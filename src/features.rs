@@ -7,7 +7,7 @@
 use crate::ledger::{Ledger, Row, NONE};
 
 /// Everything measured about the customers, one `Vec` per column, one entry per customer
-/// with at least one purchase row (amount > 0) on or before the as-of date.
+/// with at least one purchase row (amount >= 0) on or before the as-of date.
 #[derive(Debug, Default, Clone)]
 pub struct Customers {
     /// Customer id as written in the ledger (trimmed).
@@ -44,12 +44,16 @@ pub struct Customers {
     pub trend: Vec<f64>,
     /// Recency divided by the purchase cycle; `None` without a cycle.
     pub overdue: Vec<Option<f64>>,
+    /// Mean net value of the repeat purchase days (every purchase day but the first; a day's
+    /// net value is the sum of all its rows, returns on that day included), over the days
+    /// whose net value is positive; `None` when there is no such day. The Gamma-Gamma input.
+    pub repeat_value: Vec<Option<f64>>,
 }
 
 /// Facts about the whole base that scores and the manifest need.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BaseFacts {
-    /// Customers with rows but no purchase row (only returns or zero amounts): not scored.
+    /// Customers with rows but no purchase row (only returns): not scored.
     pub customers_without_purchases: usize,
     /// Distinct product lines in the ledger (the ceiling for breadth).
     pub product_lines: usize,
@@ -171,7 +175,9 @@ fn compute_range(
         });
         facts.return_rows += mine.iter().filter(|r| r.amount < 0.0).count() as u64;
         facts.zero_amount_rows += mine.iter().filter(|r| r.amount == 0.0).count() as u64;
-        let buys = || mine.iter().filter(|r| r.amount > 0.0);
+        // A purchase row is any row that is not a return: a zero amount (free goods, a
+        // promotional order) is still an order, as in the buy-till-you-die literature.
+        let buys = || mine.iter().filter(|r| r.amount >= 0.0);
         let Some(first) = buys().next().map(|r| r.day) else {
             facts.customers_without_purchases += 1;
             continue;
@@ -248,6 +254,7 @@ fn compute_range(
         c.revenue_prior.push(prior);
         c.trend.push(trend);
         c.overdue.push(cycle.map(|cy| f64::from(recency) / cy));
+        c.repeat_value.push(repeat_value(&mine, first));
     }
     (c, facts)
 }
@@ -273,6 +280,7 @@ impl Customers {
         self.revenue_prior.extend(o.revenue_prior);
         self.trend.extend(o.trend);
         self.overdue.extend(o.overdue);
+        self.repeat_value.extend(o.repeat_value);
     }
 
     pub fn len(&self) -> usize {
@@ -304,12 +312,29 @@ impl Customers {
             revenue_prior: g(self.revenue_prior, order),
             trend: g(self.trend, order),
             overdue: g(self.overdue, order),
+            repeat_value: g(self.repeat_value, order),
         }
     }
 
     pub fn is_empty(&self) -> bool {
         self.id.is_empty()
     }
+}
+
+/// Mean net value of the purchase days after `first` with a positive net value (rows sorted
+/// by day).
+fn repeat_value(rows: &[Row], first: i32) -> Option<f64> {
+    let (mut sum, mut n) = (0.0, 0u32);
+    for day in rows.chunk_by(|a, b| a.day == b.day) {
+        if day[0].day > first && day.iter().any(|r| r.amount >= 0.0) {
+            let net: f64 = day.iter().map(|r| r.amount).sum();
+            if net > 0.0 {
+                sum += net;
+                n += 1;
+            }
+        }
+    }
+    (n > 0).then(|| sum / f64::from(n))
 }
 
 /// Median of the values (sorts them); `None` when empty.
@@ -433,6 +458,9 @@ mod tests {
             c.industry,
             [Some("Finance".to_string()), Some("Retail".to_string())]
         );
+        // Repeat days Jan 11 (30) and Jan 31 (70); the Feb 5 return is not an occasion.
+        assert_eq!(c.repeat_value[0], Some(50.0));
+        assert_eq!(c.repeat_value[1], None);
         // One purchase: no cycle, no cv, no overdue; new revenue only is the top trend.
         assert_eq!(
             (c.cycle_days[1], c.cycle_cv[1], c.overdue[1]),

@@ -1,8 +1,9 @@
 //! custscore: turn a sales ledger into a ranked, tiered view of its customers.
 //!
 //! The pipeline runs one way, a module per stage:
-//! `ledger` (read, map, validate) → `features` (per-customer metrics) → `score` (RFM, value)
-//! → `classify` (rank, tiers, flags) → `report` (CSV, manifest). [`pipeline::score`] runs the
+//! `ledger` (read, map, validate) → `features` (per-customer metrics) → `model` (BG/NBD,
+//! Gamma-Gamma, CLV) → `score` (RFM, value) → `classify` (rank, tiers, buyer classes, flags)
+//! → `report` (CSV, manifest). [`pipeline::score`] runs the
 //! first four; [`report::write_all`] writes the files.
 //!
 //! ```no_run
@@ -20,6 +21,7 @@ pub mod config;
 pub mod error;
 pub mod features;
 pub mod ledger;
+pub mod model;
 pub mod pipeline;
 pub mod progress;
 pub mod report;

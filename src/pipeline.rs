@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::attributes::Attributes;
-use crate::classify::{self, Flag, Tier};
+use crate::classify::{self, BuyerClass, Flag, Tier};
 use crate::config::Settings;
 use crate::error::InputError;
 use crate::features::{self, BaseFacts, Customers};
 use crate::ledger::{self, parse::format_day, InputStats, ReadOptions, Reject};
+use crate::model::{self, ModelReport, Predictions};
 use crate::progress::Progress;
 use crate::report::Timings;
 use crate::score::{self, Scores};
@@ -41,6 +42,10 @@ pub struct Scored {
     pub scores: Scores,
     pub tiers: Vec<Tier>,
     pub flags: Vec<Vec<Flag>>,
+    pub predictions: Predictions,
+    /// From `p_buy`; `None` without a model.
+    pub buyer_class: Vec<Option<BuyerClass>>,
+    pub model: ModelReport,
     pub facts: BaseFacts,
     pub as_of: i32,
     pub as_of_source: AsOfSource,
@@ -111,7 +116,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
     let (mut customers, facts) = features::compute(&ledger, as_of, window);
     if customers.is_empty() {
         return Err(InputError::Empty(format!(
-            "nothing to score: no purchase (a row with a positive amount) on or before {}; customers with only returns or zero amounts: {}",
+            "nothing to score: no purchase (a row with an amount of 0 or more) on or before {}; customers with only returns: {}",
             format_day(as_of),
             facts.customers_without_purchases
         ))
@@ -139,10 +144,19 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
     timings.features_ms = t.elapsed().as_millis() as u64;
 
     let t = Instant::now();
+    let (predictions, model_report) = model::fit_and_predict(&customers, &req.settings.model);
+    timings.model_ms = t.elapsed().as_millis() as u64;
+
+    let t = Instant::now();
+    let clv = model_report
+        .gamma_gamma
+        .is_some()
+        .then_some(predictions.clv.as_slice());
     let scores = score::score(
         &customers,
         facts.product_lines,
         attributes.as_ref(),
+        clv,
         &req.settings,
     );
     timings.score_ms = t.elapsed().as_millis() as u64;
@@ -150,7 +164,12 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
     let t = Instant::now();
     let order = classify::rank(&customers, &scores);
     let tiers = classify::tiers(&customers, &scores, &order, &req.settings);
-    let flags = classify::flags(&customers, &req.settings.flags);
+    let flags = classify::flags(
+        &customers,
+        &req.settings.flags,
+        &predictions.p_alive,
+        &req.settings.buyers,
+    );
     // From here on the columns are in rank order, so reports read them front to back.
     let customers = customers.gather(&order);
     let scores = scores.gather(&order);
@@ -160,6 +179,12 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         .iter()
         .map(|&i| std::mem::take(&mut flags[i]))
         .collect();
+    let predictions = predictions.gather(&order);
+    let buyer_class = predictions
+        .p_buy
+        .iter()
+        .map(|&p| BuyerClass::from_p_buy(p, &req.settings.buyers))
+        .collect();
     timings.classify_ms = t.elapsed().as_millis() as u64;
 
     Ok(Scored {
@@ -167,6 +192,9 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         scores,
         tiers,
         flags,
+        predictions,
+        buyer_class,
+        model: model_report,
         facts,
         as_of,
         as_of_source,

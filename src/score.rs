@@ -132,6 +132,7 @@ pub struct PotentialParts {
     pub steadiness: f64,
     pub influence: Option<f64>,
     pub size: Option<f64>,
+    pub predicted: Option<f64>,
 }
 
 impl PotentialParts {
@@ -144,6 +145,7 @@ impl PotentialParts {
             (w.steadiness, Some(self.steadiness)),
             (w.influence, self.influence),
             (w.size, self.size),
+            (w.predicted, self.predicted),
         ];
         let (num, den) = parts
             .iter()
@@ -158,10 +160,12 @@ impl PotentialParts {
 }
 
 /// Scores every customer.
+/// `clv` is the model's predicted value per customer, if fitted.
 pub fn score(
     c: &Customers,
     product_lines: usize,
     attrs: Option<&Attributes>,
+    clv: Option<&[Option<f64>]>,
     s: &Settings,
 ) -> Scores {
     let cuts = &s.rfm.quantiles;
@@ -180,6 +184,7 @@ pub fn score(
         .map(|i| attrs.and_then(|a| a.size(&c.id[i])))
         .collect();
     let size_share = rank_shares(&sizes);
+    let predicted_share = clv.map(rank_shares).unwrap_or_else(|| vec![None; c.len()]);
 
     let mut out = Scores {
         edges: RfmEdges {
@@ -201,6 +206,7 @@ pub fn score(
                 .filter(|_| max_influence > 0.0)
                 .map(|v| (v / max_influence).clamp(0.0, 1.0)),
             size: size_share[i],
+            predicted: predicted_share[i],
         };
         let potential = parts.score(s);
         let pw = s.value.potential_weight;
@@ -221,7 +227,7 @@ pub fn score(
 }
 
 /// Mid-rank share (0..1) of each known value among the known values.
-fn rank_shares(values: &[Option<f64>]) -> Vec<Option<f64>> {
+pub fn rank_shares(values: &[Option<f64>]) -> Vec<Option<f64>> {
     let known: Vec<f64> = values.iter().flatten().copied().collect();
     if known.is_empty() {
         return vec![None; values.len()];
@@ -311,15 +317,17 @@ mod tests {
             steadiness: 0.5,
             influence: None,
             size: None,
+            predicted: None,
         };
-        // (0.35*1 + 0.25*0.5) / 0.6
-        assert!((p.score(&s) - 100.0 * 0.475 / 0.6).abs() < 1e-9);
+        // (0.3*1 + 0.15*0.5) / 0.45
+        assert!((p.score(&s) - 100.0 * 0.375 / 0.45).abs() < 1e-9);
         let all = PotentialParts {
             growth: 1.0,
             breadth: Some(1.0),
             steadiness: 1.0,
             influence: Some(1.0),
             size: Some(1.0),
+            predicted: Some(1.0),
         };
         assert!((all.score(&s) - 100.0).abs() < 1e-9);
     }

@@ -131,7 +131,7 @@ fn empty_ledgers_are_errors_not_empty_reports() {
     };
     run("header_only.csv", &[]).stderr(contains("the ledger has a header but no rows"));
     run("only_returns_ledger.csv", &[])
-        .stderr(contains("no purchase (a row with a positive amount)"));
+        .stderr(contains("no purchase (a row with an amount of 0 or more)"));
     run("one_customer.csv", &["--as-of", "2024-12-31"])
         .stderr(contains("no rows on or before --as-of 2024-12-31"));
     let empty = tmp.path().join("empty.csv");

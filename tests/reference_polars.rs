@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{score_ok, Table};
+use common::{run, score_ok, Table};
 
 fn bench_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -23,49 +23,18 @@ fn bench_dir() -> PathBuf {
         .join("bench")
 }
 
-fn run(cmd: &mut Command) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A Python with numpy and polars at the reference's pinned versions.
 fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("CUSTSCORE_REF_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ref-venv");
-    let py = venv.join("bin").join("python");
-    let ready = venv.join(".ready");
-    if !ready.exists() {
-        run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-        let reqs = std::fs::read_to_string(bench_dir().join("requirements.txt")).unwrap();
-        let pins: Vec<&str> = reqs
-            .lines()
-            .filter(|l| l.starts_with("numpy==") || l.starts_with("polars"))
-            .collect();
-        assert!(
-            pins.len() >= 2,
-            "requirements.txt pins numpy and polars: {pins:?}"
-        );
-        run(Command::new(&py)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .args(&pins));
-        std::fs::write(&ready, pins.join("\n")).unwrap();
-    }
-    py
+    let reqs = std::fs::read_to_string(bench_dir().join("requirements.txt")).unwrap();
+    let pins: Vec<&str> = reqs
+        .lines()
+        .filter(|l| l.starts_with("numpy==") || l.starts_with("polars"))
+        .collect();
+    assert!(
+        pins.len() >= 2,
+        "requirements.txt pins numpy and polars: {pins:?}"
+    );
+    common::python_with("ref-venv", "CUSTSCORE_REF_PYTHON", &pins)
 }
 
 #[test]

@@ -4,10 +4,11 @@
 
 use serde::Serialize;
 
-use crate::classify::Tier;
+use crate::classify::{BuyerClass, Tier};
 use crate::config::Settings;
 use crate::features::BaseFacts;
 use crate::ledger::{parse::format_day, InputStats};
+use crate::model::ModelReport;
 use crate::pipeline::{AsOfSource, Scored};
 use crate::score::RfmEdges;
 
@@ -16,6 +17,7 @@ use crate::score::RfmEdges;
 pub struct Timings {
     pub read_ms: u64,
     pub features_ms: u64,
+    pub model_ms: u64,
     pub score_ms: u64,
     pub classify_ms: u64,
     pub write_ms: u64,
@@ -37,6 +39,7 @@ pub struct Manifest<'a> {
     pub customers: CustomerCounts,
     pub base: &'a BaseFacts,
     pub rfm_bins: &'a RfmEdges,
+    pub model: &'a ModelReport,
     pub settings: &'a Settings,
     pub timings_ms: &'a Timings,
 }
@@ -65,6 +68,10 @@ pub struct CustomerCounts {
     pub partner: usize,
     pub priority: usize,
     pub ordinary: usize,
+    /// Buyer classes (all 0 without a model).
+    pub likely: usize,
+    pub possible: usize,
+    pub unlikely: usize,
 }
 
 impl<'a> Manifest<'a> {
@@ -76,6 +83,7 @@ impl<'a> Manifest<'a> {
             sum(|i| i.rows_after_as_of),
         );
         let count = |t: Tier| s.tiers.iter().filter(|&&x| x == t).count();
+        let buyers = |b: BuyerClass| s.buyer_class.iter().filter(|&&x| x == Some(b)).count();
         Manifest {
             tool: "custscore",
             version: env!("CARGO_PKG_VERSION"),
@@ -104,9 +112,13 @@ impl<'a> Manifest<'a> {
                 partner: count(Tier::Partner),
                 priority: count(Tier::Priority),
                 ordinary: count(Tier::Ordinary),
+                likely: buyers(BuyerClass::Likely),
+                possible: buyers(BuyerClass::Possible),
+                unlikely: buyers(BuyerClass::Unlikely),
             },
             base: &s.facts,
             rfm_bins: &s.scores.edges,
+            model: &s.model,
             settings: &s.settings,
             timings_ms: timings,
         }

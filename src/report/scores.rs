@@ -8,7 +8,7 @@ use crate::pipeline::Scored;
 use crate::report::csvfmt::CsvOut;
 
 /// Column names of `scores.csv`, in order (documented in the README).
-pub const COLUMNS: [&str; 29] = [
+pub const COLUMNS: [&str; 35] = [
     "rank",
     "customer_id",
     "name",
@@ -38,6 +38,12 @@ pub const COLUMNS: [&str; 29] = [
     "overdue",
     "revenue_recent",
     "flags",
+    "p_alive",
+    "expected_purchases",
+    "p_buy",
+    "expected_spend",
+    "clv",
+    "buyer_class",
 ];
 
 pub fn write(s: &Scored, w: &mut dyn Write) -> anyhow::Result<()> {
@@ -97,6 +103,13 @@ pub fn write(s: &Scored, w: &mut dyn Write) -> anyhow::Result<()> {
             .opt_fixed(c.overdue[i], 2)
             .fixed(c.revenue_recent[i], 2)
             .text(&flags);
+        let p = &s.predictions;
+        out.opt_fixed(p.p_alive[i], 4)
+            .opt_fixed(p.expected_purchases[i], 4)
+            .opt_fixed(p.p_buy[i], 4)
+            .opt_fixed(p.expected_spend[i], 2)
+            .opt_fixed(p.clv[i], 2)
+            .text(s.buyer_class[i].map_or("", |b| b.as_str()));
         out.end()?;
     }
     out.finish()?;

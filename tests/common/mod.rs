@@ -80,3 +80,53 @@ impl Table {
 pub fn manifest(out: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap()
 }
+
+fn run_ok(cmd: &mut std::process::Command) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A Python interpreter with the given pinned packages: the one named by the environment
+/// variable `env_var` if set, else a virtual environment made once under cargo's target
+/// folder (`name`) and filled from PyPI.
+pub fn python_with(name: &str, env_var: &str, pins: &[&str]) -> PathBuf {
+    if let Some(p) = std::env::var_os(env_var) {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let py = venv.join("bin").join("python");
+    let ready = venv.join(".ready");
+    let want = pins.join("\n");
+    if std::fs::read_to_string(&ready).ok().as_deref() != Some(want.as_str()) {
+        run_ok(
+            std::process::Command::new("python3")
+                .args(["-m", "venv", "--clear"])
+                .arg(&venv),
+        );
+        run_ok(
+            std::process::Command::new(&py)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .args(pins),
+        );
+        std::fs::write(&ready, want).unwrap();
+    }
+    py
+}
+
+/// Runs a command and panics with its output if it fails.
+pub fn run(cmd: &mut std::process::Command) {
+    run_ok(cmd)
+}

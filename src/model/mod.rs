@@ -1,0 +1,268 @@
+//! The model stage: buy-till-you-die models fitted by maximum likelihood on the whole
+//! customer base, and what they predict per customer (DOMAIN.md, "Probabilistic buying").
+//!
+//! Inputs follow the literature: a purchase occasion is a distinct purchase day; x is the
+//! number of occasions after the first, t_x the time from the first to the last, T the time
+//! from the first to the as-of date (all from `features`). Customers with the same
+//! (x, t_x, T) are fitted and predicted once.
+
+mod bgnbd;
+mod gamma_gamma;
+pub mod optimize;
+pub mod special;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub use bgnbd::Params as BgNbdParams;
+pub use gamma_gamma::Params as GammaGammaParams;
+use optimize::{maximise, Fit};
+
+use crate::config::{ModelKind, ModelSettings, TimeUnit};
+use crate::features::Customers;
+
+/// Per-customer predictions, indexed like [`Customers`]; `None` where no model could be fitted.
+#[derive(Debug, Clone, Default)]
+pub struct Predictions {
+    /// Probability that the customer is still active at the as-of date.
+    pub p_alive: Vec<Option<f64>>,
+    /// Expected purchase occasions in the horizon.
+    pub expected_purchases: Vec<Option<f64>>,
+    /// Probability of at least one purchase in the horizon.
+    pub p_buy: Vec<Option<f64>>,
+    /// Expected net value per occasion (Gamma-Gamma).
+    pub expected_spend: Vec<Option<f64>>,
+    /// Discounted expected value of the horizon's purchases.
+    pub clv: Vec<Option<f64>>,
+}
+
+impl Predictions {
+    fn empty(n: usize) -> Self {
+        Predictions {
+            p_alive: vec![None; n],
+            expected_purchases: vec![None; n],
+            p_buy: vec![None; n],
+            expected_spend: vec![None; n],
+            clv: vec![None; n],
+        }
+    }
+
+    /// The predictions in the given order (see [`Customers::gather`]).
+    pub fn gather(&self, order: &[usize]) -> Predictions {
+        let g = |v: &Vec<Option<f64>>| order.iter().map(|&i| v[i]).collect();
+        Predictions {
+            p_alive: g(&self.p_alive),
+            expected_purchases: g(&self.expected_purchases),
+            p_buy: g(&self.p_buy),
+            expected_spend: g(&self.expected_spend),
+            clv: g(&self.clv),
+        }
+    }
+}
+
+/// What was fitted, for the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelReport {
+    pub model: ModelKind,
+    pub time_unit: TimeUnit,
+    pub horizon_days: u32,
+    pub discount_rate: f64,
+    /// Customers in the fit, repeat buyers among them, and distinct (x, t_x, T) groups.
+    pub customers: usize,
+    pub repeat_buyers: usize,
+    pub groups: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bgnbd: Option<FittedModel<BgNbdParams>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gamma_gamma: Option<FittedModel<GammaGammaParams>>,
+    /// Why a model is missing or should not be trusted.
+    pub warnings: Vec<String>,
+}
+
+/// Parameters and the fit that produced them. The log-likelihood is for the data in
+/// `time_unit` (for BG/NBD it changes with the unit; the parameters r, a, b do not, α scales).
+#[derive(Debug, Clone, Serialize)]
+pub struct FittedModel<P> {
+    pub params: P,
+    pub log_likelihood: f64,
+    pub iterations: u64,
+    pub converged: bool,
+    pub gradient_norm: f64,
+    pub termination: String,
+}
+
+fn fitted<P>(params: P, fit: &Fit) -> FittedModel<P> {
+    FittedModel {
+        params,
+        log_likelihood: fit.log_likelihood,
+        iterations: fit.iterations,
+        converged: fit.converged,
+        gradient_norm: fit.gradient_norm,
+        termination: fit.termination.clone(),
+    }
+}
+
+/// Length of one CLV step in days: value is discounted at the end of each 30-day step.
+const CLV_STEP_DAYS: u32 = 30;
+
+/// Fits the models and predicts for every customer.
+pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelReport) {
+    let n = c.len();
+    let unit = s.time_unit.days();
+    let mut report = ModelReport {
+        model: s.model,
+        time_unit: s.time_unit,
+        horizon_days: s.horizon_days,
+        discount_rate: s.discount_rate,
+        customers: n,
+        repeat_buyers: c.order_days.iter().filter(|&&d| d > 1).count(),
+        groups: 0,
+        bgnbd: None,
+        gamma_gamma: None,
+        warnings: Vec::new(),
+    };
+    let mut out = Predictions::empty(n);
+    if s.model == ModelKind::None {
+        return (out, report);
+    }
+
+    // Group customers by (x, t_x, T) in days; BTreeMap order (x first) is what the
+    // likelihood's per-x cache wants, and it makes every sum's order fixed.
+    let mut groups: BTreeMap<(u32, i32, i32), u32> = BTreeMap::new();
+    let key = |i: usize| {
+        (
+            c.order_days[i] - 1,
+            c.last_purchase[i] - c.first_purchase[i],
+            c.tenure_days[i],
+        )
+    };
+    for i in 0..n {
+        *groups.entry(key(i)).or_default() += 1;
+    }
+    report.groups = groups.len();
+    let mut data = bgnbd::Data::default();
+    for (&(x, tx, t), &w) in &groups {
+        data.x.push(f64::from(x));
+        data.tx.push(f64::from(tx) / unit);
+        data.t.push(f64::from(t) / unit);
+        data.w.push(f64::from(w));
+    }
+    if report.repeat_buyers == 0 {
+        report.warnings.push("BG/NBD not fitted: no customer has bought on two different days, so the model cannot be identified; the model columns are empty".into());
+        return (out, report);
+    }
+    let mean_t =
+        data.t.iter().zip(&data.w).map(|(t, w)| t * w).sum::<f64>() / data.w.iter().sum::<f64>();
+    let starts = [
+        vec![1.0, mean_t.max(1e-3), 1.0, 1.0],
+        vec![0.5, (mean_t / 4.0).max(1e-3), 0.8, 2.5],
+        vec![0.25, 1.0, 0.8, 2.5],
+    ];
+    let Some(fit) = maximise(&data, &starts) else {
+        report.warnings.push("BG/NBD not fitted: the likelihood could not be maximised from any starting point; the model columns are empty".into());
+        return (out, report);
+    };
+    let bg = BgNbdParams::from_slice(&fit.params);
+    if !fit.converged {
+        report.warnings.push(format!(
+            "BG/NBD did not converge (largest gradient {:.2e} after {} iterations): treat its predictions with care",
+            fit.gradient_norm, fit.iterations
+        ));
+    }
+    report.bgnbd = Some(fitted(bg, &fit));
+
+    // Gamma-Gamma on repeat buyers with a positive mean repeat value.
+    let (mut gx, mut gm) = (Vec::new(), Vec::new());
+    let mut spenders: Vec<usize> = (0..n)
+        .filter(|&i| c.order_days[i] > 1 && c.repeat_value[i].is_some())
+        .collect();
+    spenders.sort_unstable_by(|&a, &b| c.id[a].cmp(&c.id[b])); // a fixed summation order
+    for &i in &spenders {
+        gx.push(f64::from(c.order_days[i] - 1));
+        gm.push(c.repeat_value[i].unwrap_or(0.0));
+    }
+    let gg = if spenders.len() < 2 {
+        report.warnings.push(format!("Gamma-Gamma not fitted: {} repeat buyer(s) with a positive repeat value; expected_spend and clv are empty", spenders.len()));
+        None
+    } else {
+        let gdata = gamma_gamma::Data { x: gx, m: gm };
+        let mean_m = gdata.m.iter().sum::<f64>() / gdata.m.len() as f64;
+        match maximise(
+            &gdata,
+            &[
+                vec![1.0, 2.0, mean_m],
+                vec![5.0, 3.0, mean_m / 2.0],
+                vec![1.0, 1.0, 1.0],
+            ],
+        ) {
+            Some(fit) => {
+                let p = GammaGammaParams::from_slice(&fit.params);
+                if !fit.converged {
+                    report.warnings.push(format!("Gamma-Gamma did not converge (largest gradient {:.2e}): treat expected_spend with care", fit.gradient_norm));
+                }
+                if p.q <= 1.0 {
+                    report.warnings.push(format!("Gamma-Gamma q = {:.4} <= 1: the mean spend does not exist; expected_spend and clv are empty", p.q));
+                }
+                report.gamma_gamma = Some(fitted(p, &fit));
+                Some(p)
+            }
+            None => {
+                report.warnings.push("Gamma-Gamma not fitted: the likelihood could not be maximised; expected_spend and clv are empty".into());
+                None
+            }
+        }
+    };
+
+    // Predictions per group, then per customer.
+    let h = f64::from(s.horizon_days);
+    let steps: Vec<f64> = (1..=s.horizon_days.div_ceil(CLV_STEP_DAYS))
+        .map(|k| f64::from((k * CLV_STEP_DAYS).min(s.horizon_days)))
+        .collect();
+    type GroupPrediction = (f64, f64, f64, Vec<f64>);
+    let per_group: BTreeMap<(u32, i32, i32), GroupPrediction> = groups
+        .keys()
+        .map(|&k| {
+            let (x, tx, t) = (f64::from(k.0), f64::from(k.1) / unit, f64::from(k.2) / unit);
+            let cumulative: Vec<f64> = steps
+                .iter()
+                .map(|&d| bg.expected_purchases(x, tx, t, d / unit))
+                .collect();
+            (
+                k,
+                (
+                    bg.p_alive(x, tx, t),
+                    bg.expected_purchases(x, tx, t, h / unit),
+                    bg.p_buy(x, tx, t, h / unit),
+                    cumulative,
+                ),
+            )
+        })
+        .collect();
+    let discount: Vec<f64> = steps
+        .iter()
+        .map(|&d| (1.0 + s.discount_rate).powf(-d / 365.0))
+        .collect();
+    for i in 0..n {
+        let (alive, expected, buy, cumulative) = &per_group[&key(i)];
+        out.p_alive[i] = Some(*alive);
+        out.expected_purchases[i] = Some(*expected);
+        out.p_buy[i] = Some(*buy);
+        let spend =
+            gg.and_then(|g| g.expected_spend(f64::from(c.order_days[i] - 1), c.repeat_value[i]));
+        out.expected_spend[i] = spend;
+        out.clv[i] = spend.map(|m| {
+            let mut before = 0.0;
+            cumulative
+                .iter()
+                .zip(&discount)
+                .map(|(&e, &d)| {
+                    let v = (e - before) * m * d;
+                    before = e;
+                    v
+                })
+                .sum()
+        });
+    }
+    (out, report)
+}

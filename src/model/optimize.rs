@@ -1,0 +1,117 @@
+//! Maximum likelihood with argmin's L-BFGS (More-Thuente line search) over the logarithms
+//! of the parameters, so every parameter stays positive without bounds. The objective is
+//! the mean negative log-likelihood and its exact (analytic) gradient.
+
+use argmin::core::{
+    CostFunction, Error, Executor, Gradient, State, TerminationReason, TerminationStatus,
+};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+
+/// A log-likelihood and its gradient with respect to the (positive) parameters.
+pub trait Likelihood: Sync {
+    /// Total log-likelihood and gradient at `params`; both summed over the data.
+    fn ll_grad(&self, params: &[f64]) -> (f64, Vec<f64>);
+    /// Total weight (number of customers), to scale the objective to a mean.
+    fn weight(&self) -> f64;
+}
+
+/// The outcome of a fit.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Fit {
+    pub params: Vec<f64>,
+    /// Total log-likelihood at `params`.
+    pub log_likelihood: f64,
+    pub iterations: u64,
+    /// The gradient (with respect to log-parameters, per customer) is small at the optimum.
+    pub converged: bool,
+    /// Largest absolute gradient component at the optimum (per customer, log-parameters).
+    pub gradient_norm: f64,
+    pub termination: String,
+}
+
+struct Objective<'a, L: Likelihood> {
+    model: &'a L,
+}
+
+impl<L: Likelihood> Objective<'_, L> {
+    fn eval(&self, theta: &[f64]) -> (f64, Vec<f64>) {
+        let p: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
+        let (ll, g) = self.model.ll_grad(&p);
+        let w = self.model.weight();
+        let grad = g.iter().zip(&p).map(|(g, p)| -g * p / w).collect();
+        let cost = -ll / w;
+        // A non-finite value makes the line search step back instead of failing.
+        if cost.is_finite() {
+            (cost, grad)
+        } else {
+            (f64::MAX, vec![0.0; theta.len()])
+        }
+    }
+}
+
+impl<L: Likelihood> CostFunction for Objective<'_, L> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, theta: &Self::Param) -> Result<f64, Error> {
+        Ok(self.eval(theta).0)
+    }
+}
+
+impl<L: Likelihood> Gradient for Objective<'_, L> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+    fn gradient(&self, theta: &Self::Param) -> Result<Vec<f64>, Error> {
+        Ok(self.eval(theta).1)
+    }
+}
+
+/// Maximises the likelihood from each starting point and keeps the best.
+pub fn maximise<L: Likelihood>(model: &L, starts: &[Vec<f64>]) -> Option<Fit> {
+    let objective = Objective { model };
+    let mut best: Option<Fit> = None;
+    for start in starts {
+        let theta0: Vec<f64> = start.iter().map(|p| p.ln()).collect();
+        let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+            .with_tolerance_grad(1e-10)
+            .and_then(|s| s.with_tolerance_cost(1e-14))
+            .expect("valid tolerances");
+        let run = Executor::new(Objective { model }, solver)
+            .configure(|s| s.param(theta0).max_iters(1000))
+            .run();
+        let Ok(res) = run else { continue };
+        let state = res.state();
+        let Some(theta) = state.get_best_param().cloned() else {
+            continue;
+        };
+        let (cost, grad) = objective.eval(&theta);
+        if !cost.is_finite() || cost == f64::MAX {
+            continue;
+        }
+        let gradient_norm = grad.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+        let termination = match state.get_termination_status() {
+            TerminationStatus::Terminated(r) => format!("{r:?}"),
+            TerminationStatus::NotTerminated => "not terminated".into(),
+        };
+        let stopped_well = matches!(
+            state.get_termination_status(),
+            TerminationStatus::Terminated(TerminationReason::SolverConverged)
+                | TerminationStatus::Terminated(TerminationReason::SolverExit(_))
+        );
+        let fit = Fit {
+            params: theta.iter().map(|t| t.exp()).collect(),
+            log_likelihood: -cost * model.weight(),
+            iterations: state.get_iter(),
+            converged: gradient_norm < 1e-5 || (stopped_well && gradient_norm < 1e-3),
+            gradient_norm,
+            termination,
+        };
+        if best
+            .as_ref()
+            .is_none_or(|b| fit.log_likelihood > b.log_likelihood)
+        {
+            best = Some(fit);
+        }
+    }
+    best
+}

@@ -1,0 +1,153 @@
+//! The buy-till-you-die models checked against the Python `lifetimes` package (0.11.3) on
+//! the CDNOW sample it ships (2,357 customers, calibration to 1997-09-30), and against the
+//! numbers Fader, Hardie & Lee published for the same data.
+//!
+//! `tests/reference/lifetimes_cdnow.py` turns the raw transaction log into a ledger and asks
+//! lifetimes for its fit and per-customer predictions; custscore scores the same ledger with
+//! `--as-of 1997-09-30 --time-unit weeks`. Tolerances:
+//!
+//! - BG/NBD log-likelihood: within 1e-9 relative (both maximise the same function; custscore
+//!   must not stop short of lifetimes' optimum);
+//! - BG/NBD and Gamma-Gamma parameters: within 1e-4 relative (lifetimes stops its optimiser
+//!   at a looser tolerance);
+//! - per customer, P(alive) and expected purchases in 90 days within 5e-5 and expected spend
+//!   within 0.005 plus 1e-4 relative: what printing to 4 and 2 decimals leaves, plus the
+//!   parameters' difference;
+//! - the published FHL 2005 estimates (r = 0.243, α = 4.414, a = 0.793, b = 2.426,
+//!   LL = −9582.4) and the Gamma-Gamma ones (p = 6.25, q = 3.74, γ = 15.44), to the digits
+//!   published.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+
+use common::{manifest, run, score_ok, Table};
+
+const PINS: &[&str] = &[
+    "lifetimes==0.11.3",
+    "numpy==2.4.6",
+    "pandas==3.1.1",
+    "scipy==1.17.1",
+    "autograd==1.9.1",
+    "dill==0.4.1",
+    "python-dateutil==4.0.0",
+    "tzdata==2026.6",
+];
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs().max(1e-300)
+}
+
+#[test]
+fn bgnbd_and_gamma_gamma_match_lifetimes_on_cdnow() {
+    let py = common::python_with("lifetimes-venv", "CUSTSCORE_LIFETIMES_PYTHON", PINS);
+    let tmp = tempfile::tempdir().unwrap();
+    let (ledger, reference, per) = (
+        tmp.path().join("cdnow.csv"),
+        tmp.path().join("ref.json"),
+        tmp.path().join("per.csv"),
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/lifetimes_cdnow.py");
+    run(Command::new(&py)
+        .arg(script)
+        .arg(&ledger)
+        .arg(&reference)
+        .arg(&per));
+    let out = tmp.path().join("out");
+    score_ok(
+        &[&ledger],
+        &out,
+        &[
+            "--as-of",
+            "1997-09-30",
+            "--time-unit",
+            "weeks",
+            "--horizon",
+            "90",
+        ],
+    );
+
+    let theirs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&reference).unwrap()).unwrap();
+    let ours = manifest(&out)["model"].clone();
+    assert_eq!(ours["customers"], theirs["customers"]);
+    assert_eq!(ours["repeat_buyers"], theirs["repeat_buyers"]);
+    let (bg, tb) = (&ours["bgnbd"], &theirs["bgnbd"]);
+    assert_eq!(bg["converged"], true);
+    let (ll, tll) = (
+        bg["log_likelihood"].as_f64().unwrap(),
+        tb["log_likelihood"].as_f64().unwrap(),
+    );
+    assert!(
+        ll >= tll - 1e-9 * tll.abs(),
+        "custscore LL {ll} below lifetimes' {tll}"
+    );
+    assert!(rel(ll, tll) < 1e-9, "LL {ll} vs {tll}");
+    for k in ["r", "alpha", "a", "b"] {
+        let (o, t) = (bg["params"][k].as_f64().unwrap(), tb[k].as_f64().unwrap());
+        assert!(rel(o, t) < 1e-4, "BG/NBD {k}: {o} vs lifetimes {t}");
+    }
+    let gg = &ours["gamma_gamma"]["params"];
+    for (k, tk) in [("p", "p"), ("q", "q"), ("gamma", "v")] {
+        let (o, t) = (
+            gg[k].as_f64().unwrap(),
+            theirs["gamma_gamma"][tk].as_f64().unwrap(),
+        );
+        assert!(rel(o, t) < 1e-4, "Gamma-Gamma {k}: {o} vs lifetimes {t}");
+    }
+    // Fader, Hardie & Lee (2005), to the published digits.
+    let p = |k: &str| bg["params"][k].as_f64().unwrap();
+    assert_eq!(
+        format!(
+            "{:.3} {:.3} {:.3} {:.3} {:.1}",
+            p("r"),
+            p("alpha"),
+            p("a"),
+            p("b"),
+            ll
+        ),
+        "0.243 4.414 0.793 2.426 -9582.4"
+    );
+    let g = |k: &str| gg[k].as_f64().unwrap();
+    assert_eq!(
+        format!("{:.2} {:.2} {:.2}", g("p"), g("q"), g("gamma")),
+        "6.25 3.74 15.44"
+    );
+
+    // Per customer.
+    let theirs = Table::read(&per);
+    let ours = Table::read(&out.join("scores.csv"));
+    let by_id: HashMap<&str, &Vec<String>> = ours
+        .rows
+        .iter()
+        .map(|r| (r[ours.col("customer_id")].as_str(), r))
+        .collect();
+    assert_eq!(by_id.len(), theirs.rows.len());
+    let mut worst = [0.0f64; 3];
+    for row in &theirs.rows {
+        let mine = by_id[row[theirs.col("customer_id")].as_str()];
+        for (k, (col, abs)) in [
+            ("p_alive", 5e-5),
+            ("expected_purchases", 5e-5),
+            ("expected_spend", 5e-3),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (t, o): (f64, f64) = (
+                row[theirs.col(col)].parse().unwrap(),
+                mine[ours.col(col)].parse().unwrap(),
+            );
+            let d = (t - o).abs();
+            worst[k] = worst[k].max(d);
+            assert!(
+                d <= abs + 1e-4 * t.abs() + 1e-12,
+                "customer {}: {col} {o} vs lifetimes {t}",
+                row[0]
+            );
+        }
+    }
+    eprintln!("largest per-customer differences: p_alive {:.2e}, expected_purchases {:.2e}, expected_spend {:.2e}", worst[0], worst[1], worst[2]);
+}
