@@ -11,7 +11,8 @@ use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::optimize::Likelihood;
 
-/// Repeat buyers' (x, mean repeat value).
+/// Repeat buyers' (x, mean repeat value), sorted by x (the Γ and ψ terms that depend on x
+/// alone are computed once per run of equal x).
 #[derive(Debug, Clone, Default)]
 pub struct Data {
     pub x: Vec<f64>,
@@ -28,16 +29,21 @@ impl Likelihood for Data {
         let (lg_q, dg_q, ln_g) = (ln_gamma(q), digamma(q), g.ln());
         let mut ll = 0.0;
         let mut grad = [0.0; 3];
+        let mut cached_x = f64::NAN;
+        let (mut lg, mut dg_pxq, mut dg_px, mut ln_x) = (0.0, 0.0, 0.0, 0.0);
         for (&x, &m) in self.x.iter().zip(&self.m) {
             let (px, gxm) = (p * x, g + x * m);
-            ll += ln_gamma(px + q) - ln_gamma(px) - lg_q
-                + q * ln_g
-                + (px - 1.0) * m.ln()
-                + px * x.ln()
-                - (px + q) * gxm.ln();
-            let dg_pxq = digamma(px + q);
-            grad[0] += x * (dg_pxq - digamma(px) + m.ln() + x.ln() - gxm.ln());
-            grad[1] += dg_pxq - dg_q + ln_g - gxm.ln();
+            if x != cached_x {
+                cached_x = x;
+                lg = ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_g;
+                dg_pxq = digamma(px + q);
+                dg_px = digamma(px);
+                ln_x = x.ln();
+            }
+            let (ln_m, ln_gxm) = (m.ln(), gxm.ln());
+            ll += lg + (px - 1.0) * ln_m + px * ln_x - (px + q) * ln_gxm;
+            grad[0] += x * (dg_pxq - dg_px + ln_m + ln_x - ln_gxm);
+            grad[1] += dg_pxq - dg_q + ln_g - ln_gxm;
             grad[2] += q / g - (px + q) / gxm;
         }
         (ll, grad.to_vec())

@@ -177,7 +177,12 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
     let mut spenders: Vec<usize> = (0..n)
         .filter(|&i| c.order_days[i] > 1 && c.repeat_value[i].is_some())
         .collect();
-    spenders.sort_unstable_by(|&a, &b| c.id[a].cmp(&c.id[b])); // a fixed summation order
+    // Sorted by x for the likelihood's per-x cache, then by id: a fixed summation order.
+    spenders.sort_unstable_by(|&a, &b| {
+        c.order_days[a]
+            .cmp(&c.order_days[b])
+            .then_with(|| c.id[a].cmp(&c.id[b]))
+    });
     for &i in &spenders {
         gx.push(f64::from(c.order_days[i] - 1));
         gm.push(c.repeat_value[i].unwrap_or(0.0));
@@ -220,25 +225,40 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
         .map(|k| f64::from((k * CLV_STEP_DAYS).min(s.horizon_days)))
         .collect();
     type GroupPrediction = (f64, f64, f64, Vec<f64>);
-    let per_group: BTreeMap<(u32, i32, i32), GroupPrediction> = groups
-        .keys()
-        .map(|&k| {
-            let (x, tx, t) = (f64::from(k.0), f64::from(k.1) / unit, f64::from(k.2) / unit);
-            let cumulative: Vec<f64> = steps
-                .iter()
-                .map(|&d| bg.expected_purchases(x, tx, t, d / unit))
+    let predict = |k: &(u32, i32, i32)| -> GroupPrediction {
+        let (x, tx, t) = (f64::from(k.0), f64::from(k.1) / unit, f64::from(k.2) / unit);
+        // The last step ends at the horizon, so it is the horizon's expectation too.
+        let cumulative: Vec<f64> = steps
+            .iter()
+            .map(|&d| bg.expected_purchases(x, tx, t, d / unit))
+            .collect();
+        let expected = *cumulative.last().expect("at least one step");
+        (
+            bg.p_alive(x, tx, t),
+            expected,
+            bg.p_buy(x, tx, t, h / unit),
+            cumulative,
+        )
+    };
+    // Groups are independent: one contiguous share per core.
+    let keys: Vec<(u32, i32, i32)> = groups.keys().copied().collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .min(8);
+    let chunk = keys.len().div_ceil(threads).max(1);
+    let per_group: std::collections::HashMap<(u32, i32, i32), GroupPrediction> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = keys
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(|| part.iter().map(|k| (*k, predict(k))).collect::<Vec<_>>())
+                })
                 .collect();
-            (
-                k,
-                (
-                    bg.p_alive(x, tx, t),
-                    bg.expected_purchases(x, tx, t, h / unit),
-                    bg.p_buy(x, tx, t, h / unit),
-                    cumulative,
-                ),
-            )
-        })
-        .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("a prediction thread panicked"))
+                .collect()
+        });
     let discount: Vec<f64> = steps
         .iter()
         .map(|&d| (1.0 + s.discount_rate).powf(-d / 365.0))

@@ -66,7 +66,8 @@ impl<L: Likelihood> Gradient for Objective<'_, L> {
     }
 }
 
-/// Maximises the likelihood from each starting point and keeps the best.
+/// Maximises the likelihood from the first starting point; the others are tried only when
+/// that fit fails or does not converge, and the best is kept.
 pub fn maximise<L: Likelihood>(model: &L, starts: &[Vec<f64>]) -> Option<Fit> {
     let objective = Objective { model };
     let mut best: Option<Fit> = None;
