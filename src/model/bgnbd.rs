@@ -31,15 +31,44 @@ impl Likelihood for Data {
     }
 
     fn ll_grad(&self, p: &[f64]) -> (f64, Vec<f64>) {
+        // Groups are independent: eight contiguous shares on their own threads, summed in
+        // share order, so the sum (and so the fit) is the same on any number of cores.
+        let n = self.x.len();
+        let threads = if n < 20_000 { 1 } else { 8 };
+        let parts: Vec<(f64, [f64; 4])> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|k| {
+                    s.spawn(move || self.ll_grad_range(p, n * k / threads..n * (k + 1) / threads))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a likelihood thread panicked"))
+                .collect()
+        });
+        let mut ll = 0.0;
+        let mut g = [0.0; 4];
+        for (l, gk) in parts {
+            ll += l;
+            for k in 0..4 {
+                g[k] += gk[k];
+            }
+        }
+        (ll, g.to_vec())
+    }
+}
+
+impl Data {
+    fn ll_grad_range(&self, p: &[f64], range: std::ops::Range<usize>) -> (f64, [f64; 4]) {
         let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
-        let (lg_r, ln_alpha, lb_ab) = (ln_gamma(r), alpha.ln(), ln_beta(a, b));
+        let (lg_r, ln_alpha, lb_ab, ln_a) = (ln_gamma(r), alpha.ln(), ln_beta(a, b), a.ln());
         let (dg_r, dg_ab, dg_b) = (digamma(r), digamma(a + b), digamma(b));
         let mut ll = 0.0;
         let mut g = [0.0; 4];
         // The Γ and ψ terms depend on x alone: compute them once per distinct x.
         let mut cached_x = f64::NAN;
-        let (mut a12, mut d_r, mut d_a, mut d_b) = (0.0, 0.0, 0.0, 0.0);
-        for i in 0..self.x.len() {
+        let (mut a12, mut d_r, mut d_a, mut d_b, mut ln_odds) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for i in range {
             let (x, tx, t, w) = (self.x[i], self.tx[i], self.t[i], self.w[i]);
             if x != cached_x {
                 cached_x = x;
@@ -48,26 +77,36 @@ impl Likelihood for Data {
                 d_r = digamma(r + x) - dg_r + ln_alpha;
                 d_a = dg_ab - dg_abx;
                 d_b = dg_ab + digamma(b + x) - dg_b - dg_abx;
+                ln_odds = if x > 0.0 {
+                    ln_a - (b + x - 1.0).ln()
+                } else {
+                    0.0
+                };
             }
-            let a3 = -(r + x) * (alpha + t).ln();
+            let (ln_t, ln_tx) = ((alpha + t).ln(), (alpha + tx).ln());
+            let a3 = -(r + x) * ln_t;
+            // ln(e^a3 + e^a4) and the second term's share e^a4 / (e^a3 + e^a4), with one exp.
             let (a34, share4) = if x > 0.0 {
-                let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + tx).ln();
-                let m = a3.max(a4);
-                let (e3, e4) = ((a3 - m).exp(), (a4 - m).exp());
-                (m + (e3 + e4).ln(), e4 / (e3 + e4))
+                let d = ln_odds - (r + x) * ln_tx - a3;
+                let e = (-d.abs()).exp();
+                if d > 0.0 {
+                    (a3 + d + e.ln_1p(), 1.0 / (1.0 + e))
+                } else {
+                    (a3 + e.ln_1p(), e / (1.0 + e))
+                }
             } else {
                 (a3, 0.0)
             };
             ll += w * (a12 + a34);
             let share3 = 1.0 - share4;
             // ∂/∂r, ∂/∂α, ∂/∂a, ∂/∂b
-            g[0] += w * (d_r - share3 * (alpha + t).ln() - share4 * (alpha + tx).ln());
+            g[0] += w * (d_r - share3 * ln_t - share4 * ln_tx);
             g[1] +=
                 w * (r / alpha - share3 * (r + x) / (alpha + t) - share4 * (r + x) / (alpha + tx));
             g[2] += w * (d_a + share4 / a);
             g[3] += w * (d_b - if x > 0.0 { share4 / (b + x - 1.0) } else { 0.0 });
         }
-        (ll, g.to_vec())
+        (ll, g)
     }
 }
 

@@ -32,10 +32,32 @@ pub struct Fit {
 
 struct Objective<'a, L: Likelihood> {
     model: &'a L,
+    /// The last point evaluated: the line search asks for the cost and then the gradient
+    /// at the same point, and one likelihood pass gives both.
+    last: std::sync::Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
 }
 
-impl<L: Likelihood> Objective<'_, L> {
+impl<'a, L: Likelihood> Objective<'a, L> {
+    fn new(model: &'a L) -> Self {
+        Objective {
+            model,
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
     fn eval(&self, theta: &[f64]) -> (f64, Vec<f64>) {
+        let mut last = self.last.lock().expect("objective cache lock");
+        if let Some((t, c, g)) = last.as_ref() {
+            if t.as_slice() == theta {
+                return (*c, g.clone());
+            }
+        }
+        let (c, g) = self.eval_uncached(theta);
+        *last = Some((theta.to_vec(), c, g.clone()));
+        (c, g)
+    }
+
+    fn eval_uncached(&self, theta: &[f64]) -> (f64, Vec<f64>) {
         let p: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
         let (ll, g) = self.model.ll_grad(&p);
         let w = self.model.weight();
@@ -69,7 +91,7 @@ impl<L: Likelihood> Gradient for Objective<'_, L> {
 /// Maximises the likelihood from the first starting point; the others are tried only when
 /// that fit fails or does not converge, and the best is kept.
 pub fn maximise<L: Likelihood>(model: &L, starts: &[Vec<f64>]) -> Option<Fit> {
-    let objective = Objective { model };
+    let objective = Objective::new(model);
     let mut best: Option<Fit> = None;
     for start in starts {
         let theta0: Vec<f64> = start.iter().map(|p| p.ln()).collect();
@@ -77,7 +99,7 @@ pub fn maximise<L: Likelihood>(model: &L, starts: &[Vec<f64>]) -> Option<Fit> {
             .with_tolerance_grad(1e-10)
             .and_then(|s| s.with_tolerance_cost(1e-14))
             .expect("valid tolerances");
-        let run = Executor::new(Objective { model }, solver)
+        let run = Executor::new(Objective::new(model), solver)
             .configure(|s| s.param(theta0).max_iters(1000))
             .run();
         let Ok(res) = run else { continue };
