@@ -18,6 +18,29 @@ pub enum Command {
     /// Score every customer of a ledger and write the ranked reports.
     #[command(after_help = SCORE_EXAMPLES)]
     Score(ScoreArgs),
+    /// Fit the models on a calibration period and compare their predictions with what
+    /// happened in the holdout period after it.
+    #[command(after_help = BACKTEST_EXAMPLES)]
+    Backtest(BacktestArgs),
+}
+
+const BACKTEST_EXAMPLES: &str = "\
+Examples:
+  custscore backtest testdata/sample_ledger.csv --calibration-end 2026-04-30 --out bt/
+  custscore backtest ledger.csv --calibration-end 1997-09-30 --holdout-end 1998-06-30 --time-unit weeks --out bt/";
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// Last day of the calibration period (YYYY-MM-DD): the models see the rows up to it.
+    #[arg(long, value_name = "DATE")]
+    pub calibration_end: String,
+
+    /// Last day of the holdout period [default: the ledger's last date]
+    #[arg(long, value_name = "DATE")]
+    pub holdout_end: Option<String>,
+
+    #[command(flatten)]
+    pub score: ScoreArgs,
 }
 
 const SCORE_EXAMPLES: &str = "\

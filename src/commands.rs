@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 
-use crate::cli::{Cli, Command, ScoreArgs};
+use crate::cli::{BacktestArgs, Cli, Command, ScoreArgs};
 use crate::config::{ModelKind, Settings, TimeUnit};
 use crate::error::InputError;
 use crate::ledger::{parse, ColumnMap, DateFormat, ReadOptions};
@@ -14,7 +14,69 @@ use crate::report::{self, OutDir, Timings};
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Score(args) => score(&args),
+        Command::Backtest(args) => backtest(&args),
     }
+}
+
+fn backtest(args: &BacktestArgs) -> anyhow::Result<()> {
+    let a = &args.score;
+    if a.as_of.is_some() {
+        return Err(InputError::flag(
+            "--as-of",
+            "backtest takes --calibration-end and --holdout-end instead",
+        )
+        .into());
+    }
+    if a.horizon.is_some() {
+        return Err(InputError::flag(
+            "--horizon",
+            "in a backtest the holdout period is the horizon",
+        )
+        .into());
+    }
+    let date = |flag: &'static str, d: &str| {
+        parse::parse_date(d.as_bytes(), &DateFormat::Auto)
+            .map_err(|e| InputError::flag(flag, format!("{e}; expected YYYY-MM-DD")))
+    };
+    let calibration_end = date("--calibration-end", &args.calibration_end)?;
+    let holdout_end = args
+        .holdout_end
+        .as_deref()
+        .map(|d| date("--holdout-end", d))
+        .transpose()?;
+    if holdout_end.is_some_and(|h| h <= calibration_end) {
+        return Err(InputError::flag("--holdout-end", "must be after --calibration-end").into());
+    }
+    let mut req = request(a)?;
+    req.read.as_of = holdout_end;
+    let out = OutDir::prepare(&a.out)?;
+    check_ledgers(&req)?;
+    let progress = Progress::new(a.quiet);
+    let bt = crate::backtest::run(&req, calibration_end, &progress)?;
+    crate::backtest::write(&bt, out).context("writing the backtest reports")?;
+    if !a.quiet {
+        eprintln!(
+            "custscore: backtest of {} customers, calibration to {}, holdout to {}: predicted {:.1} repeat purchases, actual {} -> {}",
+            bt.customers.len(),
+            parse::format_day(bt.calibration_end),
+            parse::format_day(bt.holdout_end),
+            bt.predicted_total,
+            bt.actual_total,
+            a.out.display()
+        );
+    }
+    Ok(())
+}
+
+fn check_ledgers(req: &Request) -> anyhow::Result<()> {
+    for path in &req.ledgers {
+        if !path.is_file() {
+            return Err(
+                InputError::flag("LEDGER", format!("{}: no such file", path.display())).into(),
+            );
+        }
+    }
+    Ok(())
 }
 
 fn score(args: &ScoreArgs) -> anyhow::Result<()> {

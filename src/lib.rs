@@ -14,6 +14,7 @@
 //! ```
 
 pub mod attributes;
+pub mod backtest;
 pub mod classify;
 pub mod cli;
 pub mod commands;

@@ -295,3 +295,36 @@ fn ambiguous_dates_need_a_date_format() {
         .stderr(contains("\"03/04/2025\" is ambiguous"))
         .stderr(contains("--date-format"));
 }
+
+#[test]
+fn backtest_flags_that_cannot_work_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = tmp.path().join("o");
+    let l = testdata("sample_ledger.csv");
+    let run = |extra: &[&str]| {
+        let mut c = custscore();
+        c.args([
+            "backtest",
+            l.to_str().unwrap(),
+            "--out",
+            o.to_str().unwrap(),
+        ])
+        .args(extra);
+        c.assert().code(2)
+    };
+    run(&["--calibration-end", "2026-05-31", "--as-of", "2026-06-30"])
+        .stderr(contains("--as-of: backtest takes --calibration-end"));
+    run(&[
+        "--calibration-end",
+        "2026-05-31",
+        "--holdout-end",
+        "2026-05-01",
+    ])
+    .stderr(contains("--holdout-end: must be after --calibration-end"));
+    run(&["--calibration-end", "2027-01-31"]).stderr(contains(
+        "--calibration-end: 2027-01-31 is not inside the ledger's dates",
+    ));
+    run(&["--calibration-end", "2026-05-31", "--horizon", "30"])
+        .stderr(contains("--horizon: in a backtest"));
+    run(&["--calibration-end", "May"]).stderr(contains("--calibration-end:"));
+}

@@ -44,17 +44,19 @@ fn rel(a: f64, b: f64) -> f64 {
 fn bgnbd_and_gamma_gamma_match_lifetimes_on_cdnow() {
     let py = common::python_with("lifetimes-venv", "CUSTSCORE_LIFETIMES_PYTHON", PINS);
     let tmp = tempfile::tempdir().unwrap();
-    let (ledger, reference, per) = (
+    let (ledger, reference, per, holdout) = (
         tmp.path().join("cdnow.csv"),
         tmp.path().join("ref.json"),
         tmp.path().join("per.csv"),
+        tmp.path().join("holdout.csv"),
     );
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/lifetimes_cdnow.py");
     run(Command::new(&py)
         .arg(script)
         .arg(&ledger)
         .arg(&reference)
-        .arg(&per));
+        .arg(&per)
+        .arg(&holdout));
     let out = tmp.path().join("out");
     score_ok(
         &[&ledger],
@@ -149,5 +151,68 @@ fn bgnbd_and_gamma_gamma_match_lifetimes_on_cdnow() {
             );
         }
     }
+
+    // The backtest: calibration to 1997-09-30, holdout to 1998-06-30 (39 weeks). Each
+    // customer's holdout purchase days equal lifetimes' count; predictions as above.
+    let bt = tmp.path().join("bt");
+    common::custscore()
+        .args([
+            "backtest",
+            ledger.to_str().unwrap(),
+            "--calibration-end",
+            "1997-09-30",
+            "--holdout-end",
+            "1998-06-30",
+        ])
+        .args([
+            "--time-unit",
+            "weeks",
+            "--quiet",
+            "--out",
+            bt.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let theirs = Table::read(&holdout);
+    let ours = Table::read(&bt.join("backtest_customers.csv"));
+    let by_id: HashMap<&str, &Vec<String>> = ours.rows.iter().map(|r| (r[0].as_str(), r)).collect();
+    assert_eq!(by_id.len(), theirs.rows.len());
+    let mut actual_total = 0u64;
+    for row in &theirs.rows {
+        let mine = by_id[row[0].as_str()];
+        assert_eq!(
+            mine[ours.col("actual")],
+            row[theirs.col("actual")],
+            "customer {}: holdout purchase days",
+            row[0]
+        );
+        actual_total += row[theirs.col("actual")].parse::<u64>().unwrap();
+        let (t, o): (f64, f64) = (
+            row[theirs.col("predicted")].parse().unwrap(),
+            mine[ours.col("predicted")].parse().unwrap(),
+        );
+        assert!(
+            (t - o).abs() <= 5e-5 + 1e-4 * t.abs(),
+            "customer {}: predicted {o} vs lifetimes {t}",
+            row[0]
+        );
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bt.join("backtest.json")).unwrap()).unwrap();
+    assert_eq!(summary["actual_total"], actual_total);
+    assert_eq!(summary["holdout_days"], 273);
+    let by_f = Table::read(&bt.join("backtest_by_frequency.csv"));
+    assert_eq!(
+        by_f.column("frequency"),
+        ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    );
+    assert_eq!(
+        by_f.column("customers")
+            .iter()
+            .map(|c| c.parse::<usize>().unwrap())
+            .sum::<usize>(),
+        theirs.rows.len()
+    );
+
     eprintln!("largest per-customer differences: p_alive {:.2e}, expected_purchases {:.2e}, expected_spend {:.2e}", worst[0], worst[1], worst[2]);
 }

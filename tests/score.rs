@@ -423,3 +423,48 @@ fn help_shows_an_example() {
             "custscore score testdata/sample_ledger.csv",
         ));
 }
+
+#[test]
+fn backtest_counts_holdout_purchase_days_per_calibration_customer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let l = tmp.path().join("l.csv");
+    // A buys on 3 days before the cut and 2 after (one of them twice); B once before and never
+    // again; C only after the cut (not a calibration customer); a return after the cut is
+    // not a purchase.
+    fs::write(
+        &l,
+        "customer_id,date,amount\nA,2025-01-05,10\nA,2025-02-05,10\nA,2025-03-05,10\nB,2025-02-10,5\n\
+         A,2025-04-02,10\nA,2025-04-02,3\nA,2025-05-20,8\nB,2025-04-10,-5\nC,2025-04-15,50\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("bt");
+    custscore()
+        .args([
+            "backtest",
+            l.to_str().unwrap(),
+            "--calibration-end",
+            "2025-03-31",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let rows = Table::read(&out.join("backtest_customers.csv"));
+    assert_eq!(rows.column("customer_id"), ["A", "B"]);
+    assert_eq!(rows.column("actual"), ["2", "0"]);
+    assert_eq!(rows.column("x"), ["2", "0"]);
+    assert_eq!(rows.column("t_x"), ["59", "0"]);
+    assert_eq!(rows.column("T"), ["85", "49"]);
+    let bt: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("backtest.json")).unwrap()).unwrap();
+    assert_eq!(bt["actual_total"], 2);
+    assert_eq!(bt["holdout_end"], "2025-05-20");
+    assert_eq!(bt["holdout_days"], 50);
+    let predicted: f64 = rows
+        .column("predicted")
+        .iter()
+        .map(|p| p.parse::<f64>().unwrap())
+        .sum();
+    assert!((bt["predicted_total"].as_f64().unwrap() - predicted).abs() < 1e-3);
+}

@@ -101,6 +101,27 @@ pub struct Ledger {
     pub last_day: Option<i32>,
 }
 
+impl Ledger {
+    /// A copy with only the rows on or before `day` (the interners are kept whole, so
+    /// customer indices mean the same in both).
+    pub fn until(&self, day: i32) -> Ledger {
+        let rows: Vec<Row> = self.rows.iter().filter(|r| r.day <= day).copied().collect();
+        Ledger {
+            first_day: rows.iter().map(|r| r.day).min(),
+            last_day: rows.iter().map(|r| r.day).max(),
+            rows,
+            customers: self.customers.clone(),
+            products: self.products.clone(),
+            industries: self.industries.clone(),
+            has_invoice: self.has_invoice,
+            has_product: self.has_product,
+            has_industry: self.has_industry,
+            inputs: self.inputs.clone(),
+            rejects: Vec::new(),
+        }
+    }
+}
+
 /// Reads every file into one ledger. Files must agree on their columns.
 pub fn read_ledger(
     paths: &[PathBuf],

@@ -1,12 +1,14 @@
 """Reference values from the Python `lifetimes` package (0.11.3) on the CDNOW sample it ships.
 
-    python lifetimes_cdnow.py LEDGER_OUT.csv REFERENCE_OUT.json PER_CUSTOMER_OUT.csv
+    python lifetimes_cdnow.py LEDGER_OUT.csv REFERENCE_OUT.json PER_CUSTOMER_OUT.csv HOLDOUT_OUT.csv
 
 Writes the raw CDNOW transaction log as a ledger CSV (customer_id,date,amount,cds), then
 builds lifetimes' own summary from that log (calibration to 1997-09-30, purchase days, time in
 weeks), fits BetaGeoFitter and GammaGammaFitter, and writes the parameters, the BG/NBD
 log-likelihood in weeks, and per customer P(alive), expected purchases in the next 90 days and
-expected spend. custscore's tests compare these with what it computes from the same ledger.
+expected spend; and for the holdout period to 1998-06-30, each customer's purchase days in
+it (counted by pandas) and lifetimes' predicted count. custscore's tests compare these with
+what it computes from the same ledger.
 """
 import json
 import os
@@ -19,7 +21,7 @@ from lifetimes import BetaGeoFitter, GammaGammaFitter
 from lifetimes.utils import summary_data_from_transaction_data
 from scipy.special import betaln, gammaln
 
-ledger_out, reference_out, per_customer_out = sys.argv[1:4]
+ledger_out, reference_out, per_customer_out, holdout_out = sys.argv[1:5]
 raw = os.path.join(os.path.dirname(lifetimes.__file__), "datasets", "CDNOW_sample.txt")
 tx = pd.read_csv(raw, sep=r"\s+", header=None, names=["customer_id", "sample_id", "date", "cds", "amount"],
                  dtype={"customer_id": str, "sample_id": str, "date": str})
@@ -59,3 +61,14 @@ json.dump({
     "bgnbd": {"r": r, "alpha": alpha, "a": a, "b": b, "log_likelihood": ll},
     "gamma_gamma": {k: float(ggf.params_[k]) for k in ("p", "q", "v")},
 }, open(reference_out, "w"), indent=1)
+
+# Holdout: each calibration customer's distinct purchase days after 1997-09-30 up to
+# 1998-06-30, counted with pandas (lifetimes' calibration_and_holdout_data fails under
+# pandas 3), and lifetimes' prediction for those 39 weeks.
+hold = tx[(tx["date"] > "1997-09-30") & (tx["date"] <= "1998-06-30")]
+actual = hold.groupby("customer_id")["date"].nunique().reindex(summary.index, fill_value=0)
+pd.DataFrame({
+    "customer_id": summary.index,
+    "actual": actual.astype(int).values,
+    "predicted": bgf.conditional_expected_number_of_purchases_up_to_time(273 / 7, x, tx_, T),
+}).to_csv(holdout_out, index=False)

@@ -1,0 +1,202 @@
+//! `custscore backtest`: fit the models on the calibration period (rows up to
+//! `--calibration-end`), predict each calibration customer's purchase days in the holdout
+//! period (to `--holdout-end`), and compare with what happened: totals, per-customer MAE and
+//! RMSE, and mean predicted against mean actual by calibration frequency (0, 1, … 7+), the
+//! standard check of Fader, Hardie & Lee (2005, figure 3).
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::error::InputError;
+use crate::features;
+use crate::ledger::{self, parse::format_day};
+use crate::model::{self, ModelReport};
+use crate::pipeline::Request;
+use crate::progress::Progress;
+use crate::report::{fixed, OutDir};
+
+/// One calibration customer's inputs, prediction and outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub customer_id: String,
+    /// Repeat purchase days in the calibration period.
+    pub x: u32,
+    pub t_x: i32,
+    pub t: i32,
+    /// Expected purchase days in the holdout period (`None` when no model was fitted).
+    pub predicted: Option<f64>,
+    /// Purchase days in the holdout period.
+    pub actual: u32,
+}
+
+/// Mean predicted and actual holdout purchases of the customers with one calibration frequency.
+#[derive(Debug, Clone, Serialize)]
+pub struct FrequencyRow {
+    /// "0" … "6", then "7+".
+    pub frequency: String,
+    pub customers: usize,
+    pub mean_predicted: f64,
+    pub mean_actual: f64,
+}
+
+/// A finished backtest.
+#[derive(Debug, Serialize)]
+pub struct Backtest {
+    #[serde(skip)]
+    pub customers: Vec<Row>,
+    #[serde(serialize_with = "as_date")]
+    pub calibration_end: i32,
+    #[serde(serialize_with = "as_date")]
+    pub holdout_end: i32,
+    pub holdout_days: i32,
+    pub predicted_total: f64,
+    pub actual_total: u64,
+    pub mae: f64,
+    pub rmse: f64,
+    pub by_frequency: Vec<FrequencyRow>,
+    pub model: ModelReport,
+}
+
+fn as_date<S: serde::Serializer>(d: &i32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_day(*d))
+}
+
+/// Runs a backtest. `req.read.as_of` is the holdout end, if given.
+pub fn run(req: &Request, calibration_end: i32, progress: &Progress) -> anyhow::Result<Backtest> {
+    let ledger = ledger::read_ledger(&req.ledgers, &req.read, progress)?;
+    let (Some(first), Some(last)) = (ledger.first_day, ledger.last_day) else {
+        return Err(
+            InputError::Empty("nothing to backtest: the ledger has no usable rows".into()).into(),
+        );
+    };
+    let holdout_end = req.read.as_of.unwrap_or(last);
+    if calibration_end < first || calibration_end >= holdout_end {
+        return Err(InputError::flag(
+            "--calibration-end",
+            format!("{} is not inside the ledger's dates {} .. {} (it must leave a holdout period after it)", format_day(calibration_end), format_day(first), format_day(holdout_end)),
+        )
+        .into());
+    }
+    let calibration = ledger.until(calibration_end);
+    let window = features::trend_window(first, calibration_end, req.settings.trend.window_days);
+    let (customers, _) = features::compute(&calibration, calibration_end, window);
+    if customers.is_empty() {
+        return Err(InputError::Empty(format!(
+            "nothing to backtest: no purchase on or before {}",
+            format_day(calibration_end)
+        ))
+        .into());
+    }
+    let holdout_days = holdout_end - calibration_end;
+    let mut settings = req.settings.model.clone();
+    settings.horizon_days = holdout_days as u32;
+    let (predictions, report) = model::fit_and_predict(&customers, &settings);
+
+    // Purchase days in the holdout period, per customer (interner index).
+    let mut days: Vec<(u32, i32)> = ledger
+        .rows
+        .iter()
+        .filter(|r| r.day > calibration_end && r.day <= holdout_end && r.amount >= 0.0)
+        .map(|r| (r.customer, r.day))
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    let mut actual_by_customer = vec![0u32; ledger.customers.len()];
+    for (c, _) in &days {
+        actual_by_customer[*c as usize] += 1;
+    }
+
+    let mut rows: Vec<Row> = (0..customers.len())
+        .map(|i| {
+            let idx = ledger
+                .customers
+                .lookup(&customers.id[i])
+                .context("a calibration customer is in the ledger")?;
+            Ok(Row {
+                customer_id: customers.id[i].clone(),
+                x: customers.order_days[i] - 1,
+                t_x: customers.last_purchase[i] - customers.first_purchase[i],
+                t: customers.tenure_days[i],
+                predicted: predictions.expected_purchases[i],
+                actual: actual_by_customer[idx as usize],
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    rows.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+
+    let n = rows.len() as f64;
+    let predicted_total: f64 = rows.iter().filter_map(|r| r.predicted).sum();
+    let actual_total: u64 = rows.iter().map(|r| u64::from(r.actual)).sum();
+    let err = |r: &Row| r.predicted.unwrap_or(0.0) - f64::from(r.actual);
+    let mae = rows.iter().map(|r| err(r).abs()).sum::<f64>() / n;
+    let rmse = (rows.iter().map(|r| err(r).powi(2)).sum::<f64>() / n).sqrt();
+    let by_frequency = (0..=7u32)
+        .map(|f| {
+            let members: Vec<&Row> = rows
+                .iter()
+                .filter(|r| if f < 7 { r.x == f } else { r.x >= 7 })
+                .collect();
+            let k = members.len();
+            let mean = |v: f64| if k == 0 { 0.0 } else { v / k as f64 };
+            FrequencyRow {
+                frequency: if f < 7 { f.to_string() } else { "7+".into() },
+                customers: k,
+                mean_predicted: mean(members.iter().filter_map(|r| r.predicted).sum()),
+                mean_actual: mean(members.iter().map(|r| f64::from(r.actual)).sum()),
+            }
+        })
+        .collect();
+    Ok(Backtest {
+        customers: rows,
+        calibration_end,
+        holdout_end,
+        holdout_days,
+        predicted_total,
+        actual_total,
+        mae,
+        rmse,
+        by_frequency,
+        model: report,
+    })
+}
+
+/// Writes `backtest.json`, `backtest_by_frequency.csv` and `backtest_customers.csv`.
+pub fn write(bt: &Backtest, mut out: OutDir) -> anyhow::Result<()> {
+    out.write("backtest_customers.csv", |w| {
+        let mut c = csv::Writer::from_writer(w);
+        c.write_record(["customer_id", "x", "t_x", "T", "predicted", "actual"])?;
+        for r in &bt.customers {
+            let predicted = r.predicted.map_or(String::new(), |p| fixed(p, 4));
+            c.write_record([
+                r.customer_id.as_str(),
+                &r.x.to_string(),
+                &r.t_x.to_string(),
+                &r.t.to_string(),
+                &predicted,
+                &r.actual.to_string(),
+            ])?;
+        }
+        c.flush()?;
+        Ok(())
+    })?;
+    out.write("backtest_by_frequency.csv", |w| {
+        let mut c = csv::Writer::from_writer(w);
+        c.write_record(["frequency", "customers", "mean_predicted", "mean_actual"])?;
+        for r in &bt.by_frequency {
+            c.write_record([
+                r.frequency.as_str(),
+                &r.customers.to_string(),
+                &fixed(r.mean_predicted, 4),
+                &fixed(r.mean_actual, 4),
+            ])?;
+        }
+        c.flush()?;
+        Ok(())
+    })?;
+    out.write("backtest.json", |w| {
+        serde_json::to_writer_pretty(&mut *w, bt)?;
+        w.write_all(b"\n")?;
+        Ok(())
+    })?;
+    out.commit(&[])
+}
