@@ -25,6 +25,7 @@ pub mod ledger;
 pub mod model;
 pub mod pipeline;
 pub mod progress;
+pub mod prospects;
 pub mod report;
 pub mod score;
 pub mod synth;

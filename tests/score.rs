@@ -468,3 +468,45 @@ fn backtest_counts_holdout_purchase_days_per_calibration_customer() {
         .sum();
     assert!((bt["predicted_total"].as_f64().unwrap() - predicted).abs() < 1e-3);
 }
+
+#[test]
+fn prospects_are_likely_when_referred_by_a_key_account_or_like_key_accounts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let l = tmp.path().join("l.csv");
+    // Customer K<i> buys i times, one a day, all up to the same last day; the four biggest
+    // (K17..K20, the strategic and partner tiers of 20) are the only ones in industry A.
+    let mut text = String::from("customer_id,date,amount,industry\n");
+    for i in 1..=20 {
+        for d in 0..i {
+            text.push_str(&format!(
+                "K{i},2025-03-{:02},{i},{}\n",
+                28 - d,
+                if i >= 17 { "A" } else { "B" }
+            ));
+        }
+    }
+    fs::write(&l, text).unwrap();
+    let attrs = tmp.path().join("a.csv");
+    fs::write(&attrs, "customer_id,name,industry,referrer\nP1,Alpha,A,\nP2,Beta,B,K20\nP3,Gamma,B,\nP4,Delta,B,K2\nK20,Top,A,\n").unwrap();
+    let out = tmp.path().join("out");
+    score_ok(&[&l], &out, &["--attributes", attrs.to_str().unwrap()]);
+    let s = Table::read(&out.join("scores.csv"));
+    assert_eq!(s.column("customer_id")[..4], ["K20", "K19", "K18", "K17"]);
+    let p = Table::read(&out.join("prospects.csv"));
+    assert_eq!(p.column("customer_id"), ["P1", "P2", "P3", "P4"]);
+    assert_eq!(
+        p.column("buyer_class"),
+        ["likely", "likely", "possible", "possible"]
+    );
+    assert_eq!(
+        p.get("P1", "lift"),
+        "5.0000",
+        "industry A: 4 of 4 are key accounts against 4 of 20"
+    );
+    assert_eq!(p.get("P2", "referrer_tier"), "strategic");
+    assert_eq!(
+        p.get("P4", "reason"),
+        "referred by K2 (ordinary tier), not a key account"
+    );
+    assert_eq!(manifest(&out)["customers"]["prospects"], 4);
+}

@@ -30,11 +30,14 @@ pub struct Fit {
     pub termination: String,
 }
 
+/// A point, and the cost and gradient there.
+type Evaluated = (Vec<f64>, f64, Vec<f64>);
+
 struct Objective<'a, L: Likelihood> {
     model: &'a L,
     /// The last point evaluated: the line search asks for the cost and then the gradient
     /// at the same point, and one likelihood pass gives both.
-    last: std::sync::Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    last: std::sync::Mutex<Option<Evaluated>>,
 }
 
 impl<'a, L: Likelihood> Objective<'a, L> {

@@ -2,7 +2,7 @@
 //! staging folder inside `--out` and renamed into place only when every file is complete, so
 //! a killed run never leaves a half-written file under a final name.
 
-mod csvfmt;
+pub mod csvfmt;
 mod manifest;
 mod rejects;
 mod scores;
@@ -131,6 +131,10 @@ pub fn write_all(
     out.write("segments.csv", |w| {
         summary::write(&segment_rows(scored), "segment", w)
     })?;
+    if scored.attributes.is_some() {
+        let prospects = crate::prospects::classify(scored);
+        out.write("prospects.csv", |w| crate::prospects::write(&prospects, w))?;
+    }
     if skip_bad_rows {
         out.write("rejects.csv", |w| rejects::write(&scored.rejects, w))?;
     }
