@@ -215,18 +215,6 @@ mod tests {
             w: vec![3.0, 1.0, 2.0, 1.0],
         };
         let p = [0.7, 5.0, 1.3, 2.1];
-        let (_, g) = data.ll_grad(&p);
-        for k in 0..4 {
-            let h = 1e-6 * p[k];
-            let (mut up, mut down) = (p, p);
-            up[k] += h;
-            down[k] -= h;
-            let numeric = (data.ll_grad(&up).0 - data.ll_grad(&down).0) / (2.0 * h);
-            assert!(
-                (numeric - g[k]).abs() < 1e-5 * (1.0 + numeric.abs()),
-                "param {k}: {numeric} vs {}",
-                g[k]
-            );
-        }
+        super::super::optimize::assert_gradient_matches(&data, &p);
     }
 }

@@ -115,18 +115,6 @@ mod tests {
             m: vec![10.0, 22.5, 7.0, 40.0],
         };
         let par = [3.0, 2.5, 12.0];
-        let (_, g) = data.ll_grad(&par);
-        for k in 0..3 {
-            let h = 1e-6 * par[k];
-            let (mut up, mut down) = (par, par);
-            up[k] += h;
-            down[k] -= h;
-            let numeric = (data.ll_grad(&up).0 - data.ll_grad(&down).0) / (2.0 * h);
-            assert!(
-                (numeric - g[k]).abs() < 1e-5 * (1.0 + numeric.abs()),
-                "param {k}: {numeric} vs {}",
-                g[k]
-            );
-        }
+        super::super::optimize::assert_gradient_matches(&data, &par);
     }
 }

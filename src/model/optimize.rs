@@ -141,3 +141,21 @@ pub fn maximise<L: Likelihood>(model: &L, starts: &[Vec<f64>]) -> Option<Fit> {
     }
     best
 }
+
+/// Checks an analytic gradient against central finite differences (tests only).
+#[cfg(test)]
+pub fn assert_gradient_matches<L: Likelihood>(model: &L, p: &[f64]) {
+    let (_, g) = model.ll_grad(p);
+    for k in 0..p.len() {
+        let h = 1e-6 * p[k];
+        let (mut up, mut down) = (p.to_vec(), p.to_vec());
+        up[k] += h;
+        down[k] -= h;
+        let numeric = (model.ll_grad(&up).0 - model.ll_grad(&down).0) / (2.0 * h);
+        assert!(
+            (numeric - g[k]).abs() < 1e-5 * (1.0 + numeric.abs()),
+            "param {k}: {numeric} vs {}",
+            g[k]
+        );
+    }
+}
