@@ -168,7 +168,7 @@ pub fn write(bt: &Backtest, mut out: OutDir) -> anyhow::Result<()> {
         for r in &bt.customers {
             let predicted = r.predicted.map_or(String::new(), |p| fixed(p, 4));
             c.write_record([
-                r.customer_id.as_str(),
+                &*crate::report::csvfmt::cell(&r.customer_id),
                 &r.x.to_string(),
                 &r.t_x.to_string(),
                 &r.t.to_string(),

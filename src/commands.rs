@@ -96,6 +96,17 @@ fn score(args: &ScoreArgs) -> anyhow::Result<()> {
     report::write_all(&scored, out, args.skip_bad_rows, &mut timings)
         .context("writing the reports")?;
     if !args.quiet {
+        for w in &scored.model.warnings {
+            eprintln!("custscore: warning: {w}");
+        }
+    }
+    if !args.quiet && scored.facts.duplicate_rows > 0 {
+        eprintln!(
+            "custscore: warning: {} rows repeat another row of the same customer exactly (date, amount, invoice, product); they are counted, see manifest.json base.duplicate_rows",
+            scored.facts.duplicate_rows
+        );
+    }
+    if !args.quiet {
         let rows: u64 = scored.inputs.iter().map(|i| i.rows_read).sum();
         let rejected = scored.rejects.len();
         eprintln!(

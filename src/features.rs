@@ -61,6 +61,10 @@ pub struct BaseFacts {
     pub trend_window_days: i32,
     pub return_rows: u64,
     pub zero_amount_rows: u64,
+    /// Rows identical to another row of the same customer in every field we read (date,
+    /// amount, invoice, product line): kept and counted (an invoice may list the same line
+    /// twice), and reported on stderr, since they are often a double export.
+    pub duplicate_rows: u64,
 }
 
 /// The trend window: 365 days, or half the ledger's span when it covers less than two years,
@@ -126,12 +130,14 @@ pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFact
         trend_window_days: window,
         return_rows: 0,
         zero_amount_rows: 0,
+        duplicate_rows: 0,
     };
     for (part, f) in parts {
         c.append(part);
         facts.customers_without_purchases += f.customers_without_purchases;
         facts.return_rows += f.return_rows;
         facts.zero_amount_rows += f.zero_amount_rows;
+        facts.duplicate_rows += f.duplicate_rows;
     }
     (c, facts)
 }
@@ -154,6 +160,7 @@ fn compute_range(
         trend_window_days: window,
         return_rows: 0,
         zero_amount_rows: 0,
+        duplicate_rows: 0,
     };
     let mut mine: Vec<Row> = Vec::new();
     let mut scratch_u64: Vec<u64> = Vec::new();
@@ -172,9 +179,13 @@ fn compute_range(
                 .cmp(&b.day)
                 .then(a.amount.total_cmp(&b.amount))
                 .then(a.invoice.cmp(&b.invoice))
+                .then(a.product.cmp(&b.product))
+                .then(a.industry.cmp(&b.industry))
         });
         facts.return_rows += mine.iter().filter(|r| r.amount < 0.0).count() as u64;
         facts.zero_amount_rows += mine.iter().filter(|r| r.amount == 0.0).count() as u64;
+        // Sorted by every field: a duplicate sits next to its twin.
+        facts.duplicate_rows += mine.windows(2).filter(|w| w[0] == w[1]).count() as u64;
         // A purchase row is any row that is not a return: a zero amount (free goods, a
         // promotional order) is still an order, as in the buy-till-you-die literature.
         let buys = || mine.iter().filter(|r| r.amount >= 0.0);

@@ -260,6 +260,14 @@ impl<'o> Builder<'o> {
                     ),
                 })
             }
+            Ok(s) if s.bytes().any(|c| c.is_ascii_control()) => {
+                return Err(FieldError {
+                    column: col(Role::Customer),
+                    value: s.escape_debug().to_string(),
+                    reason: "customer id contains a control character (a NUL, tab or line break?)"
+                        .into(),
+                })
+            }
             Ok(s) => s,
             Err(_) => {
                 return Err(FieldError {

@@ -28,9 +28,11 @@ impl<'w> CsvOut<'w> {
         self.first = false;
     }
 
-    /// A text field, quoted when it holds a comma, a quote or a line break.
+    /// A text field, made safe for spreadsheets ([`cell`]) and quoted when it holds a
+    /// comma, a quote or a line break.
     pub fn text(&mut self, s: &str) -> &mut Self {
         self.sep();
+        let s = &*cell(s);
         if s.bytes().any(|c| matches!(c, b',' | b'"' | b'\n' | b'\r')) {
             self.buf.push(b'"');
             for c in s.bytes() {
@@ -85,6 +87,22 @@ impl<'w> CsvOut<'w> {
     }
 }
 
+/// A text cell that a spreadsheet will show as text, never run as a formula (the OWASP
+/// CSV-injection rule): text that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
+/// gets a leading `'`. Text that is a plain number (`-12`, `+3.5`) is left alone, so numbers
+/// keep their signs. Every text cell of every CSV we write goes through here.
+pub fn cell(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let plain_number = s.parse::<f64>().is_ok_and(f64::is_finite)
+        && s.bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'));
+    if risky && !plain_number {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// Appends `x` with `digits` decimals, rounded half away from zero, never `-0.00`.
 pub fn push_fixed(buf: &mut Vec<u8>, x: f64, digits: u32) {
     let scale = 10i64.pow(digits);
@@ -130,6 +148,30 @@ mod tests {
         assert_eq!(fixed(-0.0303, 4), "-0.0303");
         assert_eq!(fixed(1e13, 2), "10000000000000.00");
         assert_eq!(fixed(7.0, 0), "7");
+    }
+
+    #[test]
+    fn formulas_become_text_and_numbers_keep_their_signs() {
+        for risky in [
+            "=1+1",
+            "+cmd",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "=HYPERLINK(\"http://x\")",
+        ] {
+            assert_eq!(cell(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for safe in ["-12", "+3.5", "-0.25", "1e5", "Acme", "a=b", "", "C-1"] {
+            assert_eq!(cell(safe), safe, "{safe:?}");
+        }
+        let mut out = Vec::new();
+        let mut w = CsvOut::new(&mut out);
+        w.text("=1+1").text("-5").fixed(-2.5, 1);
+        w.end().unwrap();
+        w.finish().unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "'=1+1,-5,-2.5\n");
     }
 
     #[test]

@@ -43,6 +43,7 @@ impl OutDir {
         fs::create_dir_all(dir).map_err(|e| {
             InputError::flag("--out", format!("cannot create {}: {e}", dir.display()))
         })?;
+        remove_stale_staging(dir);
         let staging = dir.join(format!(".custscore-tmp-{}", std::process::id()));
         fs::create_dir_all(&staging).map_err(|e| {
             InputError::flag("--out", format!("{} is not writable: {e}", dir.display()))
@@ -96,6 +97,29 @@ impl OutDir {
         self.committed = true;
         let _ = fs::remove_dir(&self.staging);
         Ok(())
+    }
+}
+
+/// Removes staging folders left by killed runs: those whose process is gone (Linux: no
+/// `/proc/PID`). A folder of a run still going is left alone.
+fn remove_stale_staging(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(".custscore-tmp-"))
+        else {
+            continue;
+        };
+        let alive = Path::new("/proc")
+            .exists()
+            .then(|| Path::new("/proc").join(pid).exists());
+        if alive == Some(false) {
+            let _ = fs::remove_dir_all(e.path());
+        }
     }
 }
 

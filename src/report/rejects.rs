@@ -3,19 +3,22 @@
 use std::io::Write;
 
 use crate::ledger::Reject;
+use crate::report::csvfmt::cell;
 
 pub fn write(rejects: &[Reject], w: &mut dyn Write) -> anyhow::Result<()> {
     let mut out = csv::WriterBuilder::new().from_writer(w);
     out.write_record(["file", "line", "column", "value", "reason", "record"])?;
     for r in rejects {
-        out.write_record([
-            r.file.as_str(),
-            &r.line.to_string(),
-            &r.column,
-            &r.value,
-            &r.reason,
-            &r.record,
-        ])?;
+        let line = r.line.to_string();
+        let cells = [
+            cell(&r.file),
+            cell(&line),
+            cell(&r.column),
+            cell(&r.value),
+            cell(&r.reason),
+            cell(&r.record),
+        ];
+        out.write_record(cells.iter().map(|c| c.as_bytes()))?;
     }
     out.flush()?;
     Ok(())

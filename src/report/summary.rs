@@ -89,7 +89,7 @@ pub fn write(rows: &[GroupRow], key: &str, w: &mut dyn Write) -> anyhow::Result<
     ])?;
     for r in rows {
         out.write_record([
-            r.group.clone(),
+            crate::report::csvfmt::cell(&r.group).into_owned(),
             r.customers.to_string(),
             fixed(r.customer_share, 4),
             fixed(r.revenue, 2),
