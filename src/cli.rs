@@ -22,6 +22,32 @@ pub enum Command {
     /// happened in the holdout period after it.
     #[command(after_help = BACKTEST_EXAMPLES)]
     Backtest(BacktestArgs),
+    /// Compare two finished runs: tier migration, new and lost key accounts, biggest movers.
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Compare(CompareArgs),
+}
+
+const COMPARE_EXAMPLES: &str = "\
+Examples:
+  custscore compare runs/2026-09 runs/2026-10 --out runs/2026-10-vs-09";
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The earlier run's folder.
+    #[arg(value_name = "PREV_DIR")]
+    pub previous: PathBuf,
+
+    /// The later run's folder.
+    #[arg(value_name = "CURR_DIR")]
+    pub current: PathBuf,
+
+    /// Output folder for migration.csv, changes.csv and comparison.json.
+    #[arg(long, short, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// No warnings or summary on stderr (errors are still printed)
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 const BACKTEST_EXAMPLES: &str = "\
@@ -83,6 +109,10 @@ pub struct ScoreArgs {
     /// Settings file (TOML): weights, bins, tier rules, segment map, flag thresholds
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// A finished earlier run (its --out folder) to compare with: tier changes, migration.csv, changes.csv
+    #[arg(long, value_name = "PREV_DIR")]
+    pub previous: Option<PathBuf>,
 
     /// Customer attributes (CSV, one row per customer): name, industry, size, influence, …
     #[arg(long, value_name = "FILE")]

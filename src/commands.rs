@@ -3,7 +3,8 @@
 
 use anyhow::Context;
 
-use crate::cli::{BacktestArgs, Cli, Command, ScoreArgs};
+use crate::cli::{BacktestArgs, Cli, Command, CompareArgs, ScoreArgs};
+use crate::compare;
 use crate::config::{ModelKind, Settings, TimeUnit};
 use crate::error::InputError;
 use crate::ledger::{parse, ColumnMap, DateFormat, ReadOptions};
@@ -15,7 +16,43 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Score(args) => score(&args),
         Command::Backtest(args) => backtest(&args),
+        Command::Compare(args) => compare_runs(&args),
     }
+}
+
+fn compare_runs(args: &CompareArgs) -> anyhow::Result<()> {
+    let prev = compare::read_run(&args.previous, "PREV_DIR")?;
+    let curr = compare::read_run(&args.current, "CURR_DIR")?;
+    let mut out = OutDir::prepare(&args.out)?;
+    let cmp = compare::compare(&prev, &curr.rows, curr.settings.as_ref());
+    out.write("migration.csv", |w| {
+        compare::write_migration(&cmp, &curr.rows, w)
+    })?;
+    out.write("changes.csv", |w| {
+        compare::write_changes(&cmp, &curr.rows, w)
+    })?;
+    let summary = cmp.summary();
+    out.write("comparison.json", |w| {
+        serde_json::to_writer_pretty(&mut *w, &summary)?;
+        w.write_all(b"\n")?;
+        Ok(())
+    })?;
+    out.commit(&[])?;
+    if !args.quiet {
+        if let Some(w) = cmp.settings_warning() {
+            eprintln!("custscore: warning: {w}");
+        }
+        eprintln!(
+            "custscore: {} customers up, {} down, {} same, {} new, {} lost -> {}",
+            summary.up,
+            summary.down,
+            summary.same,
+            summary.new,
+            summary.lost,
+            args.out.display()
+        );
+    }
+    Ok(())
 }
 
 fn backtest(args: &BacktestArgs) -> anyhow::Result<()> {
@@ -97,6 +134,13 @@ fn score(args: &ScoreArgs) -> anyhow::Result<()> {
         .context("writing the reports")?;
     if !args.quiet {
         for w in &scored.model.warnings {
+            eprintln!("custscore: warning: {w}");
+        }
+        if let Some(w) = scored
+            .comparison
+            .as_ref()
+            .and_then(|c| c.settings_warning())
+        {
             eprintln!("custscore: warning: {w}");
         }
     }
@@ -213,6 +257,7 @@ pub fn request(args: &ScoreArgs) -> anyhow::Result<Request> {
             ..ReadOptions::default()
         },
         attributes: args.attributes.clone(),
+        previous: args.previous.clone(),
         settings,
     })
 }

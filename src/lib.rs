@@ -18,6 +18,7 @@ pub mod backtest;
 pub mod classify;
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod config;
 pub mod error;
 pub mod features;

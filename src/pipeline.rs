@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::attributes::Attributes;
 use crate::classify::{self, BuyerClass, Flag, Tier};
+use crate::compare::{self, Comparison, RunRow};
 use crate::config::Settings;
 use crate::error::InputError;
 use crate::features::{self, BaseFacts, Customers};
@@ -23,6 +24,8 @@ pub struct Request {
     pub read: ReadOptions,
     pub attributes: Option<PathBuf>,
     pub settings: Settings,
+    /// A finished earlier run to compare with (`--previous`).
+    pub previous: Option<PathBuf>,
 }
 
 /// Where the as-of date came from.
@@ -46,6 +49,8 @@ pub struct Scored {
     /// From `p_buy`; `None` without a model.
     pub buyer_class: Vec<Option<BuyerClass>>,
     pub model: ModelReport,
+    /// The comparison with `--previous`, aligned with the customers.
+    pub comparison: Option<Comparison>,
     pub facts: BaseFacts,
     pub as_of: i32,
     pub as_of_source: AsOfSource,
@@ -60,6 +65,19 @@ pub struct Scored {
 }
 
 impl Scored {
+    /// The columns a later comparison needs, in rank order.
+    pub fn run_rows(&self) -> Vec<RunRow> {
+        (0..self.customers.len())
+            .map(|i| RunRow {
+                id: self.customers.id[i].clone(),
+                rank: i as u64 + 1,
+                tier: self.tiers[i].as_str().to_string(),
+                value: self.scores.value[i],
+                monetary: self.customers.monetary[i],
+            })
+            .collect()
+    }
+
     /// The customer's display name from the attributes file, if any.
     pub fn name(&self, i: usize) -> Option<&str> {
         self.attributes
@@ -78,6 +96,11 @@ impl Scored {
 /// Runs the pipeline. `timings` receives the time spent in each stage.
 pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyhow::Result<Scored> {
     let t = Instant::now();
+    let previous = req
+        .previous
+        .as_deref()
+        .map(|p| compare::read_run(p, "--previous"))
+        .transpose()?;
     let attributes = req
         .attributes
         .as_deref()
@@ -187,7 +210,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         .collect();
     timings.classify_ms = t.elapsed().as_millis() as u64;
 
-    Ok(Scored {
+    let mut scored = Scored {
         customers,
         scores,
         tiers,
@@ -195,6 +218,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         predictions,
         buyer_class,
         model: model_report,
+        comparison: None,
         facts,
         as_of,
         as_of_source,
@@ -205,5 +229,14 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         prospects,
         ledger_first_day: first_day,
         ledger_last_day: last_day,
-    })
+    };
+    if let Some(prev) = &previous {
+        let settings = serde_json::to_value(&scored.settings).ok();
+        scored.comparison = Some(compare::compare(
+            prev,
+            &scored.run_rows(),
+            settings.as_ref(),
+        ));
+    }
+    Ok(scored)
 }

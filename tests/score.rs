@@ -7,7 +7,7 @@ use std::fs;
 use common::{custscore, manifest, score_ok, testdata, Table};
 use sha2::Digest;
 
-const COLUMNS: &str = "rank,customer_id,name,industry,tier,value_score,current_score,potential_score,r_score,f_score,m_score,rfm_cell,segment,recency_days,frequency,order_days,monetary,returns,returns_share,first_purchase,last_purchase,tenure_days,product_lines,cycle_days,cycle_cv,trend,overdue,revenue_recent,flags,p_alive,expected_purchases,p_buy,expected_spend,clv,buyer_class";
+const COLUMNS: &str = "rank,customer_id,name,industry,tier,value_score,current_score,potential_score,r_score,f_score,m_score,rfm_cell,segment,recency_days,frequency,order_days,monetary,returns,returns_share,first_purchase,last_purchase,tenure_days,product_lines,cycle_days,cycle_cv,trend,overdue,revenue_recent,flags,p_alive,expected_purchases,p_buy,expected_spend,clv,buyer_class,tier_prev,tier_change,rank_prev,value_score_prev,value_score_delta";
 
 #[test]
 fn scores_the_sample_ledger_into_ranked_reports() {

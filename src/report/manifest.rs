@@ -40,6 +40,8 @@ pub struct Manifest<'a> {
     pub base: &'a BaseFacts,
     pub rfm_bins: &'a RfmEdges,
     pub model: &'a ModelReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<crate::compare::Summary>,
     pub settings: &'a Settings,
     pub timings_ms: &'a Timings,
 }
@@ -119,6 +121,7 @@ impl<'a> Manifest<'a> {
             base: &s.facts,
             rfm_bins: &s.scores.edges,
             model: &s.model,
+            comparison: s.comparison.as_ref().map(|c| c.summary()),
             settings: &s.settings,
             timings_ms: timings,
         }

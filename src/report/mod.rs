@@ -132,10 +132,13 @@ impl Drop for OutDir {
 }
 
 /// Every file the `score` command may write, in writing order.
-pub const FILES: [&str; 5] = [
+pub const FILES: [&str; 8] = [
     "scores.csv",
     "tiers.csv",
     "segments.csv",
+    "prospects.csv",
+    "migration.csv",
+    "changes.csv",
     "rejects.csv",
     "manifest.json",
 ];
@@ -158,6 +161,15 @@ pub fn write_all(
     if scored.attributes.is_some() {
         let prospects = crate::prospects::classify(scored);
         out.write("prospects.csv", |w| crate::prospects::write(&prospects, w))?;
+    }
+    if let Some(cmp) = &scored.comparison {
+        let rows = scored.run_rows();
+        out.write("migration.csv", |w| {
+            crate::compare::write_migration(cmp, &rows, w)
+        })?;
+        out.write("changes.csv", |w| {
+            crate::compare::write_changes(cmp, &rows, w)
+        })?;
     }
     if skip_bad_rows {
         out.write("rejects.csv", |w| rejects::write(&scored.rejects, w))?;

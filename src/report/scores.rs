@@ -8,7 +8,7 @@ use crate::pipeline::Scored;
 use crate::report::csvfmt::CsvOut;
 
 /// Column names of `scores.csv`, in order (documented in the README).
-pub const COLUMNS: [&str; 35] = [
+pub const COLUMNS: [&str; 40] = [
     "rank",
     "customer_id",
     "name",
@@ -44,6 +44,11 @@ pub const COLUMNS: [&str; 35] = [
     "expected_spend",
     "clv",
     "buyer_class",
+    "tier_prev",
+    "tier_change",
+    "rank_prev",
+    "value_score_prev",
+    "value_score_delta",
 ];
 
 pub fn write(s: &Scored, w: &mut dyn Write) -> anyhow::Result<()> {
@@ -110,6 +115,21 @@ pub fn write(s: &Scored, w: &mut dyn Write) -> anyhow::Result<()> {
             .opt_fixed(p.expected_spend[i], 2)
             .opt_fixed(p.clv[i], 2)
             .text(s.buyer_class[i].map_or("", |b| b.as_str()));
+        match s.comparison.as_ref().map(|c| &c.before[i]) {
+            Some(b) => {
+                out.text(b.tier.as_deref().unwrap_or(""))
+                    .text(b.change.as_str());
+                match b.rank {
+                    Some(r) => out.int(r),
+                    None => out.text(""),
+                };
+                out.opt_fixed(b.value, 2)
+                    .opt_fixed(b.value.map(|v| sc.value[i] - v), 2);
+            }
+            None => {
+                out.text("").text("").text("").text("").text("");
+            }
+        }
         out.end()?;
     }
     out.finish()?;

@@ -1,0 +1,451 @@
+//! Month over month: a run compared with an earlier one (`score --previous DIR`, or
+//! `custscore compare PREV_DIR CURR_DIR`). Customers are matched by id; each current
+//! customer gets its previous tier, rank and value score and a tier change (up, down, same,
+//! new); a customer of the previous run that is gone now is `lost`, listed in `changes.csv`
+//! and counted in `migration.csv`, never dropped silently.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::error::InputError;
+use crate::report::csvfmt::CsvOut;
+
+/// The columns of a finished run that a comparison needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRow {
+    pub id: String,
+    pub rank: u64,
+    pub tier: String,
+    pub value: f64,
+    pub monetary: f64,
+}
+
+/// A finished run read back from its folder.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub dir: PathBuf,
+    pub rows: Vec<RunRow>,
+    pub as_of: Option<String>,
+    pub settings: Option<serde_json::Value>,
+}
+
+/// How a customer's tier moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Up,
+    Down,
+    Same,
+    New,
+    Lost,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Up => "up",
+            Change::Down => "down",
+            Change::Same => "same",
+            Change::New => "new",
+            Change::Lost => "lost",
+        }
+    }
+}
+
+/// What the previous run said of one current customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Before {
+    pub tier: Option<String>,
+    pub rank: Option<u64>,
+    pub value: Option<f64>,
+    pub change: Change,
+}
+
+/// A comparison of the current run with a previous one.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub previous_dir: String,
+    pub previous_as_of: Option<String>,
+    /// Aligned with the current rows.
+    pub before: Vec<Before>,
+    /// Previous customers absent now, in previous rank order.
+    pub lost: Vec<RunRow>,
+    /// Settings that differ between the runs (dotted keys), when both manifests have them.
+    pub settings_differ: Vec<String>,
+}
+
+const TIERS: [&str; 4] = ["strategic", "partner", "priority", "ordinary"];
+
+fn tier_level(t: &str) -> Option<usize> {
+    TIERS.iter().position(|x| *x == t)
+}
+
+fn is_key(t: &str) -> bool {
+    matches!(t, "strategic" | "partner")
+}
+
+/// Reads `scores.csv` (and `manifest.json`, if there) of a finished run.
+pub fn read_run(dir: &Path, flag: &'static str) -> anyhow::Result<Run> {
+    let path = dir.join("scores.csv");
+    if !path.is_file() {
+        return Err(InputError::flag(
+            flag,
+            format!(
+                "{}: no scores.csv there (is it the folder of a finished run?)",
+                dir.display()
+            ),
+        )
+        .into());
+    }
+    let mut rdr =
+        csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let header: Vec<String> = rdr.headers()?.iter().map(String::from).collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| InputError::Format {
+                path: path.clone(),
+                message: format!("no column {name:?}: not a custscore scores.csv"),
+            })
+    };
+    let (ci, ri, ti, vi, mi) = (
+        col("customer_id")?,
+        col("rank")?,
+        col("tier")?,
+        col("value_score")?,
+        col("monetary")?,
+    );
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.with_context(|| format!("cannot read {}", path.display()))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let bad = |what: &str| InputError::Format {
+            path: path.clone(),
+            message: format!("line {line}: {what}"),
+        };
+        let num = |i: usize| {
+            rec.get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .ok_or_else(|| bad(&format!("column {:?} is not a number", header[i])))
+        };
+        // Ids were written formula-safe: undo the leading quote we add.
+        let raw = rec.get(ci).unwrap_or("");
+        let id = if raw.starts_with("'") && raw[1..].starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            &raw[1..]
+        } else {
+            raw
+        };
+        rows.push(RunRow {
+            id: id.to_string(),
+            rank: rec
+                .get(ri)
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| bad("rank is not a whole number"))?,
+            tier: rec.get(ti).unwrap_or("").to_string(),
+            value: num(vi)?,
+            monetary: num(mi)?,
+        });
+    }
+    let manifest: Option<serde_json::Value> = std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    Ok(Run {
+        dir: dir.to_path_buf(),
+        rows,
+        as_of: manifest
+            .as_ref()
+            .and_then(|m| m["as_of"].as_str().map(String::from)),
+        settings: manifest.and_then(|m| m.get("settings").cloned()),
+    })
+}
+
+/// Compares the current rows with a previous run.
+pub fn compare(
+    prev: &Run,
+    current: &[RunRow],
+    current_settings: Option<&serde_json::Value>,
+) -> Comparison {
+    let by_id: HashMap<&str, &RunRow> = prev.rows.iter().map(|r| (r.id.as_str(), r)).collect();
+    let before = current
+        .iter()
+        .map(|c| match by_id.get(c.id.as_str()) {
+            None => Before {
+                tier: None,
+                rank: None,
+                value: None,
+                change: Change::New,
+            },
+            Some(p) => {
+                let change = match (tier_level(&p.tier), tier_level(&c.tier)) {
+                    (Some(a), Some(b)) if b < a => Change::Up,
+                    (Some(a), Some(b)) if b > a => Change::Down,
+                    _ => Change::Same,
+                };
+                Before {
+                    tier: Some(p.tier.clone()),
+                    rank: Some(p.rank),
+                    value: Some(p.value),
+                    change,
+                }
+            }
+        })
+        .collect();
+    let now: std::collections::HashSet<&str> = current.iter().map(|c| c.id.as_str()).collect();
+    let mut lost: Vec<RunRow> = prev
+        .rows
+        .iter()
+        .filter(|p| !now.contains(p.id.as_str()))
+        .cloned()
+        .collect();
+    lost.sort_by_key(|r| r.rank);
+    let mut settings_differ = Vec::new();
+    if let (Some(a), Some(b)) = (&prev.settings, current_settings) {
+        diff("", a, b, &mut settings_differ);
+    }
+    Comparison {
+        previous_dir: prev.dir.display().to_string(),
+        previous_as_of: prev.as_of.clone(),
+        before,
+        lost,
+        settings_differ,
+    }
+}
+
+fn diff(prefix: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+    match (a, b) {
+        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                diff(
+                    &key,
+                    x.get(k).unwrap_or(&serde_json::Value::Null),
+                    y.get(k).unwrap_or(&serde_json::Value::Null),
+                    out,
+                );
+            }
+        }
+        _ if a != b => out.push(prefix.to_string()),
+        _ => {}
+    }
+}
+
+/// `migration.csv`: customers and revenue (current net revenue; previous for the lost) from
+/// each previous tier (or `new`) to each current tier (or `lost`). Every pair is listed.
+pub fn write_migration(
+    cmp: &Comparison,
+    current: &[RunRow],
+    w: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let mut cells: BTreeMap<(usize, usize), (usize, f64)> = BTreeMap::new();
+    let level = |t: Option<&str>, other: usize| t.and_then(tier_level).unwrap_or(other);
+    for (c, b) in current.iter().zip(&cmp.before) {
+        let e = cells
+            .entry((level(b.tier.as_deref(), 4), level(Some(&c.tier), 4)))
+            .or_default();
+        e.0 += 1;
+        e.1 += c.monetary;
+    }
+    for l in &cmp.lost {
+        let e = cells.entry((level(Some(&l.tier), 4), 4)).or_default();
+        e.0 += 1;
+        e.1 += l.monetary;
+    }
+    let from_names = ["strategic", "partner", "priority", "ordinary", "new"];
+    let to_names = ["strategic", "partner", "priority", "ordinary", "lost"];
+    let mut out = CsvOut::new(w);
+    out.text("from_tier")
+        .text("to_tier")
+        .text("customers")
+        .text("revenue");
+    out.end()?;
+    for (f, from) in from_names.iter().enumerate() {
+        for (t, to) in to_names.iter().enumerate() {
+            let (k, rev) = cells.get(&(f, t)).copied().unwrap_or((0, 0.0));
+            out.text(from).text(to).int(k).fixed(rev, 2);
+            out.end()?;
+        }
+    }
+    out.finish()?;
+    Ok(())
+}
+
+/// How many biggest movers `changes.csv` lists each way.
+pub const MOVERS: usize = 10;
+
+/// `changes.csv`: new key accounts, key accounts lost, every lost customer, and the biggest
+/// movers by value score each way.
+pub fn write_changes(
+    cmp: &Comparison,
+    current: &[RunRow],
+    w: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let mut out = CsvOut::new(w);
+    for h in [
+        "change",
+        "customer_id",
+        "tier_prev",
+        "tier",
+        "rank_prev",
+        "rank",
+        "value_score_prev",
+        "value_score",
+        "value_score_delta",
+    ] {
+        out.text(h);
+    }
+    out.end()?;
+    let row = |out: &mut CsvOut,
+               kind: &str,
+               id: &str,
+               tp: Option<&str>,
+               t: Option<&str>,
+               rp: Option<u64>,
+               r: Option<u64>,
+               vp: Option<f64>,
+               v: Option<f64>|
+     -> std::io::Result<()> {
+        out.text(kind)
+            .text(id)
+            .text(tp.unwrap_or(""))
+            .text(t.unwrap_or(""));
+        match rp {
+            Some(x) => out.int(x),
+            None => out.text(""),
+        };
+        match r {
+            Some(x) => out.int(x),
+            None => out.text(""),
+        };
+        out.opt_fixed(vp, 2)
+            .opt_fixed(v, 2)
+            .opt_fixed(vp.zip(v).map(|(a, b)| b - a), 2);
+        out.end()
+    };
+    for (c, b) in current.iter().zip(&cmp.before) {
+        if is_key(&c.tier) && !b.tier.as_deref().is_some_and(is_key) {
+            row(
+                &mut out,
+                "new_key_account",
+                &c.id,
+                b.tier.as_deref(),
+                Some(&c.tier),
+                b.rank,
+                Some(c.rank),
+                b.value,
+                Some(c.value),
+            )?;
+        }
+    }
+    for (c, b) in current.iter().zip(&cmp.before) {
+        if b.tier.as_deref().is_some_and(is_key) && !is_key(&c.tier) {
+            row(
+                &mut out,
+                "lost_key_account",
+                &c.id,
+                b.tier.as_deref(),
+                Some(&c.tier),
+                b.rank,
+                Some(c.rank),
+                b.value,
+                Some(c.value),
+            )?;
+        }
+    }
+    for l in &cmp.lost {
+        let kind = if is_key(&l.tier) {
+            "lost_key_account"
+        } else {
+            "lost_customer"
+        };
+        row(
+            &mut out,
+            kind,
+            &l.id,
+            Some(&l.tier),
+            None,
+            Some(l.rank),
+            None,
+            Some(l.value),
+            None,
+        )?;
+    }
+    let mut movers: Vec<(f64, usize)> = current
+        .iter()
+        .zip(&cmp.before)
+        .enumerate()
+        .filter_map(|(i, (c, b))| b.value.map(|v| (c.value - v, i)))
+        .collect();
+    movers.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then(current[a.1].id.cmp(&current[b.1].id))
+    });
+    let ups = movers.iter().filter(|m| m.0 > 0.0).take(MOVERS);
+    let downs = movers.iter().rev().filter(|m| m.0 < 0.0).take(MOVERS);
+    for (kind, list) in [
+        ("mover_up", ups.collect::<Vec<_>>()),
+        ("mover_down", downs.collect::<Vec<_>>()),
+    ] {
+        for &&(_, i) in &list {
+            let (c, b) = (&current[i], &cmp.before[i]);
+            row(
+                &mut out,
+                kind,
+                &c.id,
+                b.tier.as_deref(),
+                Some(&c.tier),
+                b.rank,
+                Some(c.rank),
+                b.value,
+                Some(c.value),
+            )?;
+        }
+    }
+    out.finish()?;
+    Ok(())
+}
+
+/// A one-object summary of a comparison (for `comparison.json` and the manifest).
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub previous_dir: String,
+    pub previous_as_of: Option<String>,
+    pub up: usize,
+    pub down: usize,
+    pub same: usize,
+    pub new: usize,
+    pub lost: usize,
+    pub settings_differ: Vec<String>,
+}
+
+impl Comparison {
+    pub fn summary(&self) -> Summary {
+        let count = |c: Change| self.before.iter().filter(|b| b.change == c).count();
+        Summary {
+            previous_dir: self.previous_dir.clone(),
+            previous_as_of: self.previous_as_of.clone(),
+            up: count(Change::Up),
+            down: count(Change::Down),
+            same: count(Change::Same),
+            new: count(Change::New),
+            lost: self.lost.len(),
+            settings_differ: self.settings_differ.clone(),
+        }
+    }
+
+    /// The warning to print when the runs' settings differ.
+    pub fn settings_warning(&self) -> Option<String> {
+        (!self.settings_differ.is_empty()).then(|| {
+            format!("the previous run ({}) used other settings: {}; its scores are compared all the same", self.previous_dir, self.settings_differ.join(", "))
+        })
+    }
+}
