@@ -25,6 +25,36 @@ pub enum Command {
     /// Compare two finished runs: tier migration, new and lost key accounts, biggest movers.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
+    /// Write or check a settings file.
+    #[command(subcommand, after_help = CONFIG_EXAMPLES)]
+    Config(ConfigCommand),
+    /// Print a shell completion script on stdout.
+    #[command(
+        after_help = "Example:\n  custscore completions bash > ~/.local/share/bash-completion/completions/custscore"
+    )]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout.
+    #[command(after_help = "Example:\n  custscore man > custscore.1 && man ./custscore.1")]
+    Man,
+}
+
+const CONFIG_EXAMPLES: &str = "\
+Examples:
+  custscore config init custscore.toml
+  custscore config check custscore.toml";
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write the default settings, every key documented, to FILE (or stdout).
+    Init {
+        /// Where to write; refused if it exists. Without it, stdout.
+        file: Option<PathBuf>,
+    },
+    /// Check a settings file: unknown keys and out-of-range values are errors naming the key.
+    Check { file: PathBuf },
 }
 
 const COMPARE_EXAMPLES: &str = "\
@@ -109,6 +139,10 @@ pub struct ScoreArgs {
     /// Settings file (TOML): weights, bins, tier rules, segment map, flag thresholds
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Print a one-object JSON summary of the run on stdout (for pipelines)
+    #[arg(long)]
+    pub summary_json: bool,
 
     /// A finished earlier run (its --out folder) to compare with: tier changes, migration.csv, changes.csv
     #[arg(long, value_name = "PREV_DIR")]

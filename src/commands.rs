@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 
-use crate::cli::{BacktestArgs, Cli, Command, CompareArgs, ScoreArgs};
+use crate::cli::{BacktestArgs, Cli, Command, CompareArgs, ConfigCommand, ScoreArgs};
 use crate::compare;
 use crate::config::{ModelKind, Settings, TimeUnit};
 use crate::error::InputError;
@@ -17,7 +17,53 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Score(args) => score(&args),
         Command::Backtest(args) => backtest(&args),
         Command::Compare(args) => compare_runs(&args),
+        Command::Config(ConfigCommand::Init { file }) => config_init(file.as_deref()),
+        Command::Config(ConfigCommand::Check { file }) => {
+            let s = Settings::from_file(&file)?;
+            eprintln!(
+                "custscore: {}: valid (tiers by {:?}, model {:?})",
+                file.display(),
+                s.tiers.method,
+                s.model.model
+            );
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "custscore", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(())
+        }
     }
+}
+
+fn config_init(file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use std::io::Write;
+    match file {
+        None => {
+            std::io::stdout().write_all(crate::config::DEFAULT_TOML.as_bytes())?;
+        }
+        Some(path) => {
+            if path.exists() {
+                return Err(InputError::flag(
+                    "FILE",
+                    format!("{} exists; not overwritten", path.display()),
+                )
+                .into());
+            }
+            std::fs::write(path, crate::config::DEFAULT_TOML)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!(
+                "custscore: wrote the default settings to {}",
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn compare_runs(args: &CompareArgs) -> anyhow::Result<()> {
@@ -132,6 +178,19 @@ fn score(args: &ScoreArgs) -> anyhow::Result<()> {
     let scored = pipeline::score(&req, &progress, &mut timings)?;
     report::write_all(&scored, out, args.skip_bad_rows, &mut timings)
         .context("writing the reports")?;
+    if args.summary_json {
+        let m = crate::report::Manifest::new(&scored, &timings);
+        let summary = serde_json::json!({
+            "as_of": m.as_of,
+            "out": args.out.display().to_string(),
+            "rows": m.rows,
+            "customers": m.customers,
+            "model_fitted": scored.model.bgnbd.is_some(),
+            "warnings": scored.model.warnings,
+            "comparison": m.comparison,
+        });
+        println!("{summary}");
+    }
     if !args.quiet {
         for w in &scored.model.warnings {
             eprintln!("custscore: warning: {w}");

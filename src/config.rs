@@ -388,6 +388,80 @@ impl Default for FlagSettings {
     }
 }
 
+/// The default settings as a documented TOML file (`custscore config init`): every key, its
+/// default and what it means. A test checks that it reads back as [`Settings::default`].
+pub const DEFAULT_TOML: &str = r#"# custscore settings. Every key is optional: a key left out keeps the default shown here.
+# Check a file with `custscore config check FILE`; use it with `custscore score --config FILE`.
+
+[rfm]
+# Four increasing cut points in (0, 1) on a customer's mid-rank share: scores 1..5.
+quantiles = [0.2, 0.4, 0.6, 0.8]
+
+[value]
+# Weights of the R, F and M scores in current_score (0..100).
+recency_weight = 0.3
+frequency_weight = 0.3
+monetary_weight = 0.4
+# Share of potential_score in value_score, 0..1.
+potential_weight = 0.3
+
+[potential]
+# Weights (>= 0) of the parts of potential_score; a part unknown for a customer is left out.
+growth = 0.3        # (trend + 1) / 2
+breadth = 0.15      # share of the ledger's product lines not bought yet
+steadiness = 0.15   # 1 / (1 + cycle_cv)
+influence = 0.1     # attributes: influence / the largest
+size = 0.1          # attributes: rank share of size
+predicted = 0.2     # rank share of the model's clv
+
+[trend]
+# Days in each of the two compared windows. Default: 365, or half the ledger's span when it
+# covers less than two years.
+# window_days = 365
+
+[tiers]
+# "rank_share": shares of customers in rank order (defaults 0.05, 0.15, 0.30);
+# "threshold": value_score cut-offs (defaults 80, 60, 40);
+# "revenue_share": shares of revenue in rank order (defaults 0.50, 0.25, 0.15).
+method = "rank_share"
+# strategic = 0.05
+# partner = 0.15
+# priority = 0.30
+
+# A rule of its own for one industry: its customers are ranked among themselves.
+# [tiers.industry."Manufacturing"]
+# method = "rank_share"
+# strategic = 0.10
+
+[flags]
+declining_trend = -0.2          # declining: trend at or below this, with prior revenue
+overdue_ratio = 2.0             # overdue: recency at least this many purchase cycles...
+overdue_min_order_days = 3      # ...for customers with at least this many purchase days
+single_line_min_frequency = 2   # single_product_line: one line over this many occasions
+one_off_quantile = 0.9          # one_off_project: one purchase day, revenue at this quantile...
+one_off_min_days = 90           # ...and nothing since for this many days
+
+[model]
+model = "bgnbd"                 # "bgnbd" (BG/NBD with Gamma-Gamma) or "none"
+horizon_days = 90               # days ahead for expected_purchases, p_buy and clv
+discount_rate = 0.1             # annual discount rate for clv
+time_unit = "days"              # unit of the parameters in the manifest: "days" or "weeks"
+
+[buyers]
+likely_p_buy = 0.5              # buyer_class likely at or above this p_buy
+possible_p_buy = 0.2            # possible at or above this
+at_risk_p_alive = 0.5           # high_value_at_risk: p_alive below this...
+at_risk_value_quantile = 0.8    # ...with revenue at or above this quantile
+
+# A custom segment map replaces the default one; rules are tried in order, first match wins,
+# a cell that no rule matches is "Other". Ranges are inclusive, scores 1..5.
+# [[segments]]
+# name = "Champions"
+# r = [4, 5]
+# f = [4, 5]
+# m = [4, 5]
+"#;
+
 impl Settings {
     /// Reads and validates a TOML file; keys not given keep their defaults.
     pub fn from_file(path: &Path) -> Result<Settings, InputError> {
@@ -567,6 +641,14 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_documented_default_file_is_the_default() {
+        assert_eq!(
+            Settings::from_toml(DEFAULT_TOML).unwrap(),
+            Settings::default()
+        );
     }
 
     #[test]
