@@ -304,61 +304,51 @@ pub fn write_changes(
         out.text(h);
     }
     out.end()?;
-    let row = |out: &mut CsvOut,
-               kind: &str,
-               id: &str,
-               tp: Option<&str>,
-               t: Option<&str>,
-               rp: Option<u64>,
-               r: Option<u64>,
-               vp: Option<f64>,
-               v: Option<f64>|
-     -> std::io::Result<()> {
+    #[allow(clippy::too_many_arguments)]
+    fn row(
+        out: &mut CsvOut,
+        kind: &str,
+        id: &str,
+        tp: Option<&str>,
+        t: Option<&str>,
+        rp: Option<u64>,
+        r: Option<u64>,
+        vp: Option<f64>,
+        v: Option<f64>,
+    ) -> std::io::Result<()> {
         out.text(kind)
             .text(id)
             .text(tp.unwrap_or(""))
-            .text(t.unwrap_or(""));
-        match rp {
-            Some(x) => out.int(x),
-            None => out.text(""),
-        };
-        match r {
-            Some(x) => out.int(x),
-            None => out.text(""),
-        };
+            .text(t.unwrap_or(""))
+            .opt_int(rp)
+            .opt_int(r);
         out.opt_fixed(vp, 2)
             .opt_fixed(v, 2)
             .opt_fixed(vp.zip(v).map(|(a, b)| b - a), 2);
         out.end()
+    }
+    // A current customer with what the previous run said of it.
+    let now = |out: &mut CsvOut, kind: &str, c: &RunRow, b: &Before| {
+        row(
+            out,
+            kind,
+            &c.id,
+            b.tier.as_deref(),
+            Some(&c.tier),
+            b.rank,
+            Some(c.rank),
+            b.value,
+            Some(c.value),
+        )
     };
     for (c, b) in current.iter().zip(&cmp.before) {
         if is_key(&c.tier) && !b.tier.as_deref().is_some_and(is_key) {
-            row(
-                &mut out,
-                "new_key_account",
-                &c.id,
-                b.tier.as_deref(),
-                Some(&c.tier),
-                b.rank,
-                Some(c.rank),
-                b.value,
-                Some(c.value),
-            )?;
+            now(&mut out, "new_key_account", c, b)?;
         }
     }
     for (c, b) in current.iter().zip(&cmp.before) {
         if b.tier.as_deref().is_some_and(is_key) && !is_key(&c.tier) {
-            row(
-                &mut out,
-                "lost_key_account",
-                &c.id,
-                b.tier.as_deref(),
-                Some(&c.tier),
-                b.rank,
-                Some(c.rank),
-                b.value,
-                Some(c.value),
-            )?;
+            now(&mut out, "lost_key_account", c, b)?;
         }
     }
     for l in &cmp.lost {
@@ -396,18 +386,7 @@ pub fn write_changes(
         ("mover_down", downs.collect::<Vec<_>>()),
     ] {
         for &&(_, i) in &list {
-            let (c, b) = (&current[i], &cmp.before[i]);
-            row(
-                &mut out,
-                kind,
-                &c.id,
-                b.tier.as_deref(),
-                Some(&c.tier),
-                b.rank,
-                Some(c.rank),
-                b.value,
-                Some(c.value),
-            )?;
+            now(&mut out, kind, &current[i], &cmp.before[i])?;
         }
     }
     out.finish()?;

@@ -55,6 +55,13 @@ impl<'w> CsvOut<'w> {
         self
     }
 
+    pub fn opt_int(&mut self, v: Option<impl itoa::Integer>) -> &mut Self {
+        match v {
+            Some(v) => self.int(v),
+            None => self.text(""),
+        }
+    }
+
     /// A number with `digits` decimals (0..=6).
     pub fn fixed(&mut self, x: f64, digits: u32) -> &mut Self {
         self.sep();

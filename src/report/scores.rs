@@ -98,10 +98,7 @@ pub fn write(s: &Scored, w: &mut dyn Write) -> anyhow::Result<()> {
             .text(&format_day(c.first_purchase[i]))
             .text(&format_day(c.last_purchase[i]))
             .int(c.tenure_days[i]);
-        match c.product_lines[i] {
-            Some(n) => out.int(n),
-            None => out.text(""),
-        };
+        out.opt_int(c.product_lines[i]);
         out.opt_fixed(c.cycle_days[i], 1)
             .opt_fixed(c.cycle_cv[i], 4)
             .fixed(c.trend[i], 4)
@@ -119,10 +116,7 @@ pub fn write(s: &Scored, w: &mut dyn Write) -> anyhow::Result<()> {
             Some(b) => {
                 out.text(b.tier.as_deref().unwrap_or(""))
                     .text(b.change.as_str());
-                match b.rank {
-                    Some(r) => out.int(r),
-                    None => out.text(""),
-                };
+                out.opt_int(b.rank);
                 out.opt_fixed(b.value, 2)
                     .opt_fixed(b.value.map(|v| sc.value[i] - v), 2);
             }
