@@ -25,6 +25,11 @@ pub enum Command {
     /// Compare two finished runs: tier migration, new and lost key accounts, biggest movers.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
+    /// Profile a ledger before scoring: columns and roles, rows, dates, customers, problems.
+    #[command(
+        after_help = "Examples:\n  custscore inspect testdata/sample_ledger.csv\n  custscore inspect 销售.csv --columns customer=客户编号,date=日期,amount=金额 --json"
+    )]
+    Inspect(InspectArgs),
     /// Write or check a settings file.
     #[command(subcommand, after_help = CONFIG_EXAMPLES)]
     Config(ConfigCommand),
@@ -171,4 +176,27 @@ pub struct ScoreArgs {
     /// No progress bars and no summary on stderr (errors are still printed)
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Ledger files (CSV or Parquet).
+    #[arg(required = true, value_name = "LEDGER")]
+    pub ledgers: Vec<PathBuf>,
+
+    /// Map roles to column names, as for score.
+    #[arg(long, value_name = "ROLE=COLUMN,...")]
+    pub columns: Option<String>,
+
+    /// CSV delimiter, as for score [default: detected]
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+
+    /// Date format, as for score.
+    #[arg(long, value_name = "FORMAT")]
+    pub date_format: Option<String>,
+
+    /// The profile as one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 
-use crate::cli::{BacktestArgs, Cli, Command, CompareArgs, ConfigCommand, ScoreArgs};
+use crate::cli::{BacktestArgs, Cli, Command, CompareArgs, ConfigCommand, InspectArgs, ScoreArgs};
 use crate::compare;
 use crate::config::{ModelKind, Settings, TimeUnit};
 use crate::error::InputError;
@@ -17,6 +17,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Score(args) => score(&args),
         Command::Backtest(args) => backtest(&args),
         Command::Compare(args) => compare_runs(&args),
+        Command::Inspect(args) => inspect(&args),
         Command::Config(ConfigCommand::Init { file }) => config_init(file.as_deref()),
         Command::Config(ConfigCommand::Check { file }) => {
             let s = Settings::from_file(&file)?;
@@ -38,6 +39,41 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
             Ok(())
         }
+    }
+}
+
+fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
+    let read = ReadOptions {
+        columns: args
+            .columns
+            .as_deref()
+            .map(ColumnMap::parse)
+            .transpose()?
+            .unwrap_or_default(),
+        delimiter: args.delimiter.as_deref().map(parse_delimiter).transpose()?,
+        date_format: date_format(args.date_format.as_deref())?,
+        ..ReadOptions::default()
+    };
+    let req = Request {
+        ledgers: args.ledgers.clone(),
+        read,
+        ..Request::default()
+    };
+    check_ledgers(&req)?;
+    let p = crate::inspect::profile(&req.ledgers, &req.read, &Progress::new(false))?;
+    if args.json {
+        println!("{}", serde_json::to_string(&p)?);
+    } else {
+        print!("{}", crate::inspect::render(&p));
+    }
+    Ok(())
+}
+
+fn date_format(f: Option<&str>) -> Result<DateFormat, InputError> {
+    match f {
+        Some(f) if f.trim().is_empty() => Err(InputError::flag("--date-format", "is empty")),
+        Some(f) => Ok(DateFormat::Pattern(f.to_string())),
+        None => Ok(DateFormat::Auto),
     }
 }
 
@@ -290,13 +326,7 @@ pub fn request(args: &ScoreArgs) -> anyhow::Result<Request> {
         .transpose()?
         .unwrap_or_default();
     let delimiter = args.delimiter.as_deref().map(parse_delimiter).transpose()?;
-    let date_format = match &args.date_format {
-        Some(f) if f.trim().is_empty() => {
-            return Err(InputError::flag("--date-format", "is empty").into())
-        }
-        Some(f) => DateFormat::Pattern(f.clone()),
-        None => DateFormat::Auto,
-    };
+    let date_format = date_format(args.date_format.as_deref())?;
     let as_of = args
         .as_of
         .as_deref()

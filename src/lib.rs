@@ -22,6 +22,7 @@ pub mod compare;
 pub mod config;
 pub mod error;
 pub mod features;
+pub mod inspect;
 pub mod ledger;
 pub mod model;
 pub mod pipeline;

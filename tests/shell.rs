@@ -118,3 +118,45 @@ fn completions_and_the_man_page_come_from_the_same_definitions() {
             .stdout(contains("Example"));
     }
 }
+
+#[test]
+fn inspect_profiles_a_ledger_and_lists_its_problems() {
+    let out = custscore()
+        .args(["inspect", testdata("bad_rows.csv").to_str().unwrap()])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("customer  \"customer_id\""), "{text}");
+    assert!(text.contains("date      \"order_date\""), "{text}");
+    assert!(text.contains("product   -"), "{text}");
+    assert!(
+        text.contains("dates      2025-01-02 .. 2025-01-09"),
+        "{text}"
+    );
+    assert!(text.contains("problems   5 of 7 rows"), "{text}");
+    assert!(
+        text.contains("line 4, column \"amount\": amount \"12.5O\" is not a number"),
+        "{text}"
+    );
+
+    let out = custscore()
+        .args([
+            "inspect",
+            testdata("sample_ledger.csv").to_str().unwrap(),
+            "--json",
+        ])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["customers"], 300);
+    assert_eq!(v["rows_read"], 3624);
+    assert_eq!(v["rows_with_problems"], 0);
+    assert_eq!(v["unused_columns"][0], serde_json::json!(["region"]));
+    assert_eq!(v["first_date"], "2023-11-07");
+
+    custscore()
+        .args(["inspect", testdata("semicolons.csv").to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(contains("no column for the customer role"));
+}
