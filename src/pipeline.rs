@@ -169,6 +169,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
     let t = Instant::now();
     let (predictions, model_report) = model::fit_and_predict(&customers, &req.settings.model);
     timings.model_ms = t.elapsed().as_millis() as u64;
+    timings.model_fit_ms = model_report.fit_ms;
 
     let t = Instant::now();
     let clv = model_report

@@ -78,6 +78,10 @@ pub struct ModelReport {
     pub gamma_gamma: Option<FittedModel<GammaGammaParams>>,
     /// Why a model is missing or should not be trusted.
     pub warnings: Vec<String>,
+    /// Milliseconds spent fitting BG/NBD and Gamma-Gamma (not predicting); goes to the
+    /// manifest's `timings_ms`, not here, so the model report stays deterministic.
+    #[serde(skip)]
+    pub fit_ms: u64,
 }
 
 /// Parameters and the fit that produced them. The log-likelihood is for the data in
@@ -121,8 +125,10 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
         bgnbd: None,
         gamma_gamma: None,
         warnings: Vec::new(),
+        fit_ms: 0,
     };
     let mut out = Predictions::empty(n);
+    let fit_started = std::time::Instant::now();
     if s.model == ModelKind::None {
         return (out, report);
     }
@@ -218,6 +224,8 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
             }
         }
     };
+
+    report.fit_ms = fit_started.elapsed().as_millis() as u64;
 
     // Predictions per group, then per customer.
     let h = f64::from(s.horizon_days);

@@ -18,6 +18,8 @@ pub struct Timings {
     pub read_ms: u64,
     pub features_ms: u64,
     pub model_ms: u64,
+    /// Of `model_ms`, the time spent fitting (the rest is predicting).
+    pub model_fit_ms: u64,
     pub score_ms: u64,
     pub classify_ms: u64,
     pub write_ms: u64,
