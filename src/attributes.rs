@@ -58,9 +58,13 @@ fn norm(s: &str) -> String {
 }
 
 impl Attributes {
-    /// Reads the file. `id_column` is the ledger's customer column mapping, if any (the same
-    /// name is tried first).
-    pub fn read(path: &Path, id_column: Option<&str>) -> anyhow::Result<Attributes> {
+    /// Reads the file. `id_column` is the ledger's customer column mapping, if any (tried
+    /// first); `encoding` is `--encoding` (the file must be UTF-8 without it).
+    pub fn read(
+        path: &Path,
+        id_column: Option<&str>,
+        encoding: Option<&'static encoding_rs::Encoding>,
+    ) -> anyhow::Result<Attributes> {
         let shown = path.display().to_string();
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read attributes {shown}"))?;
@@ -68,7 +72,17 @@ impl Attributes {
             use sha2::Digest;
             format!("{:x}", sha2::Sha256::digest(&bytes))
         };
-        let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let decoded;
+        let text: &[u8] = match encoding.filter(|e| *e != encoding_rs::UTF_8) {
+            Some(enc) => {
+                decoded = enc.decode(&bytes).0.into_owned();
+                decoded.as_bytes()
+            }
+            None => {
+                crate::ledger::check_utf8(path, &bytes)?;
+                bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)
+            }
+        };
         let delimiter = crate::ledger::sniff_delimiter(text);
         let mut rdr = csv::ReaderBuilder::new()
             .delimiter(delimiter)

@@ -129,6 +129,10 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
 
+    /// Encoding of the CSV files when not UTF-8: gbk, gb18030, big5, shift_jis, utf-16le, windows-1252, …
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
+
     /// Date format (chrono strftime), for dates like 03/04/2025: %d/%m/%Y or %m/%d/%Y
     #[arg(long, value_name = "FORMAT")]
     pub date_format: Option<String>,
@@ -195,6 +199,10 @@ pub struct InspectArgs {
     /// Date format, as for score.
     #[arg(long, value_name = "FORMAT")]
     pub date_format: Option<String>,
+
+    /// Encoding of the CSV files when not UTF-8, as for score.
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
 
     /// The profile as one JSON object instead of text.
     #[arg(long)]

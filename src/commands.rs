@@ -52,6 +52,7 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
             .unwrap_or_default(),
         delimiter: args.delimiter.as_deref().map(parse_delimiter).transpose()?,
         date_format: date_format(args.date_format.as_deref())?,
+        encoding: encoding(args.encoding.as_deref())?,
         ..ReadOptions::default()
     };
     let req = Request {
@@ -67,6 +68,16 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
         print!("{}", crate::inspect::render(&p));
     }
     Ok(())
+}
+
+fn encoding(label: Option<&str>) -> Result<Option<&'static encoding_rs::Encoding>, InputError> {
+    label
+        .map(|l| {
+            encoding_rs::Encoding::for_label(l.trim().as_bytes()).ok_or_else(|| {
+                InputError::flag("--encoding", format!("{l:?} is not an encoding name; expected e.g. utf-8, gbk, gb18030, big5, shift_jis, utf-16le, windows-1252"))
+            })
+        })
+        .transpose()
 }
 
 fn date_format(f: Option<&str>) -> Result<DateFormat, InputError> {
@@ -343,6 +354,7 @@ pub fn request(args: &ScoreArgs) -> anyhow::Result<Request> {
             date_format,
             as_of,
             skip_bad_rows: args.skip_bad_rows,
+            encoding: encoding(args.encoding.as_deref())?,
             ..ReadOptions::default()
         },
         attributes: args.attributes.clone(),

@@ -113,6 +113,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
                     .iter()
                     .find(|(r, _)| *r == ledger::Role::Customer)
                     .map(|(_, n)| n.as_str()),
+                req.read.encoding,
             )
         })
         .transpose()?;

@@ -77,7 +77,7 @@ fn the_bad_ledger_corpus_gets_clear_errors() {
             "non-UTF-8 id",
             [HEAD.as_bytes(), b"C\xff1,2025-01-01,10\n"].concat(),
             &[],
-            "customer id is not valid UTF-8",
+            "line 2: byte 0xFF is not UTF-8; the file is in another encoding",
         ),
         (
             "NUL byte in id",

@@ -510,3 +510,49 @@ fn prospects_are_likely_when_referred_by_a_key_account_or_like_key_accounts() {
     );
     assert_eq!(manifest(&out)["customers"]["prospects"], 4);
 }
+
+#[test]
+fn a_gbk_ledger_is_read_with_encoding_gbk_and_refused_without() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    score_ok(
+        &[&testdata("chinese_gbk.csv")],
+        &out,
+        &["--encoding", "gbk"],
+    );
+    let s = Table::read(&out.join("scores.csv"));
+    assert_eq!(s.get("甲001", "monetary"), "1500.50");
+    assert_eq!(s.get("甲001", "industry"), "制造业");
+    assert_eq!(s.get("乙002", "industry"), "零售");
+    assert_eq!(
+        manifest(&out)["inputs"][0]["columns"]["customer"],
+        "客户编号"
+    );
+    custscore()
+        .args([
+            "score",
+            testdata("chinese_gbk.csv").to_str().unwrap(),
+            "--out",
+            tmp.path().join("o2").to_str().unwrap(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "chinese_gbk.csv: line 1: byte 0xBF is not UTF-8",
+        ))
+        .stderr(predicates::str::contains("--encoding gbk"));
+    custscore()
+        .args([
+            "score",
+            testdata("chinese_gbk.csv").to_str().unwrap(),
+            "--encoding",
+            "klingon",
+            "--out",
+            tmp.path().join("o3").to_str().unwrap(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--encoding: \"klingon\" is not an encoding name",
+        ));
+}

@@ -38,35 +38,60 @@ pub(super) fn read(
         Some(d) => d,
         None => sniff(&read_head(path)?),
     };
+    let encoding = b.opts.encoding.filter(|e| *e != encoding_rs::UTF_8);
+    if encoding.is_none() {
+        check_utf8(path, &read_head(path)?)?;
+    }
     let hasher = {
         let path = path.to_path_buf();
         std::thread::spawn(move || sha256_of(&path))
     };
+    if let Some(enc) = encoding {
+        // Another encoding: one reader, decoding to UTF-8 as it goes.
+        let bar = progress.bytes(&format!("reading {shown}"), bytes);
+        let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(Some(enc))
+            .build(Counting {
+                inner: file,
+                bar: &bar,
+            });
+        let mut rdr = reader(decoded, delimiter);
+        let header = read_header(&mut rdr, &shown)?;
+        let cols = Resolved::from_header(path, &header, &b.opts.columns)?;
+        b.roles(&cols);
+        let part = Part {
+            path,
+            shown: &shown,
+            header: &header,
+            cols: &cols,
+            delimiter,
+            bar: &bar,
+        };
+        let mut local = Builder::new(b.opts);
+        let (counts, _) = part.parse_records(&mut rdr, &mut local, 0, None)?;
+        b.absorb(local, 0);
+        bar.finish_and_clear();
+        let sha256 = hasher
+            .join()
+            .expect("the hashing thread panicked")
+            .with_context(|| format!("cannot read {shown}"))?;
+        b.add_input(InputStats {
+            path: shown.clone(),
+            format: "csv",
+            bytes,
+            sha256,
+            rows_read: counts.rows,
+            rows_rejected: counts.rejected,
+            rows_after_as_of: counts.after,
+            delimiter: Some(delimiter_name(delimiter)),
+            columns: cols.names.iter().cloned().collect(),
+        });
+        return Ok(header);
+    }
 
     // The header, and where the data starts.
     let mut rdr = reader(file, delimiter);
-    let mut record = csv::ByteRecord::new();
-    let has_header = rdr
-        .read_byte_record(&mut record)
-        .with_context(|| format!("cannot read {shown}"))?;
-    if !has_header {
-        return Err(InputError::Empty(format!(
-            "{shown}: the file is empty (expected a header line and rows)"
-        ))
-        .into());
-    }
-    let header: Vec<String> = record
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let f = if i == 0 {
-                f.strip_prefix(BOM).unwrap_or(f)
-            } else {
-                f
-            };
-            String::from_utf8_lossy(f).trim().to_string()
-        })
-        .collect();
+    let header = read_header(&mut rdr, &shown)?;
     let cols = Resolved::from_header(path, &header, &b.opts.columns)?;
     b.roles(&cols);
     let data_start = rdr.position().byte();
@@ -166,6 +191,53 @@ pub(super) fn read(
     Ok(header)
 }
 
+/// The first record, as trimmed column names (a UTF-8 BOM dropped).
+fn read_header<R: Read>(rdr: &mut csv::Reader<R>, shown: &str) -> anyhow::Result<Vec<String>> {
+    let mut record = csv::ByteRecord::new();
+    let has_header = rdr
+        .read_byte_record(&mut record)
+        .with_context(|| format!("cannot read {shown}"))?;
+    if !has_header {
+        return Err(InputError::Empty(format!(
+            "{shown}: the file is empty (expected a header line and rows)"
+        ))
+        .into());
+    }
+    Ok(record
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let f = if i == 0 {
+                f.strip_prefix(BOM).unwrap_or(f)
+            } else {
+                f
+            };
+            String::from_utf8_lossy(f).trim().to_string()
+        })
+        .collect())
+}
+
+/// Refuses a file whose first 64 KiB are not UTF-8, naming the line and suggesting
+/// `--encoding` (Excel in a Chinese locale writes GBK).
+pub(crate) fn check_utf8(path: &Path, head: &[u8]) -> Result<(), InputError> {
+    match std::str::from_utf8(head) {
+        Ok(_) => Ok(()),
+        // Cut inside a character by the 64 KiB window: not an error.
+        Err(e) if e.error_len().is_none() => Ok(()),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let line = 1 + head[..at].iter().filter(|&&c| c == b'\n').count();
+            Err(InputError::Format {
+                path: path.to_path_buf(),
+                message: format!(
+                    "line {line}: byte 0x{:02X} is not UTF-8; the file is in another encoding. A CSV saved by Excel in a Chinese locale is usually GBK: try --encoding gbk (or gb18030, big5, shift_jis, utf-16le, windows-1252)",
+                    head[at]
+                ),
+            })
+        }
+    }
+}
+
 fn reader<R: Read>(r: R, delimiter: u8) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -245,6 +317,17 @@ impl Part<'_> {
             },
             self.delimiter,
         );
+        self.parse_records(&mut rdr, b, start, end)
+    }
+
+    /// Parses records from a reader already past the header (or positioned at `start`).
+    fn parse_records<R: Read>(
+        &self,
+        rdr: &mut csv::Reader<R>,
+        b: &mut Builder,
+        start: u64,
+        end: Option<u64>,
+    ) -> anyhow::Result<(Counts, Option<(u64, u64)>)> {
         let idx = |r: Role| self.cols.get(r);
         let (ci, di, ai) = (
             idx(Role::Customer).unwrap_or(0),
@@ -331,7 +414,7 @@ impl Part<'_> {
     }
 }
 
-pub(super) fn sha256_of(path: &Path) -> io::Result<String> {
+pub(crate) fn sha256_of(path: &Path) -> io::Result<String> {
     let mut f = File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];

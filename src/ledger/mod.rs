@@ -7,6 +7,7 @@
 
 mod columns;
 mod csv;
+pub(crate) use self::csv::check_utf8;
 pub use self::csv::sniff as sniff_delimiter;
 mod intern;
 mod parquet;
@@ -48,6 +49,8 @@ pub struct ReadOptions {
     pub as_of: Option<i32>,
     /// Write bad rows to rejects instead of failing.
     pub skip_bad_rows: bool,
+    /// The CSV files' encoding when it is not UTF-8 (`--encoding`).
+    pub encoding: Option<&'static encoding_rs::Encoding>,
     /// CSV files at least this large are split across threads (default 16 MiB; tests set it
     /// low to exercise the split on small files).
     pub parallel_min_bytes: Option<u64>,
