@@ -71,21 +71,7 @@ pub(super) fn read(
         let (counts, _) = part.parse_records(&mut rdr, &mut local, 0, None)?;
         b.absorb(local, 0);
         bar.finish_and_clear();
-        let sha256 = hasher
-            .join()
-            .expect("the hashing thread panicked")
-            .with_context(|| format!("cannot read {shown}"))?;
-        b.add_input(InputStats {
-            path: shown.clone(),
-            format: "csv",
-            bytes,
-            sha256,
-            rows_read: counts.rows,
-            rows_rejected: counts.rejected,
-            rows_after_as_of: counts.after,
-            delimiter: Some(delimiter_name(delimiter)),
-            columns: cols.names.iter().cloned().collect(),
-        });
+        finish_input(b, hasher, &shown, bytes, counts, delimiter, &cols)?;
         return Ok(header);
     }
 
@@ -173,12 +159,26 @@ pub(super) fn read(
         counts = c;
     }
     bar.finish_and_clear();
+    finish_input(b, hasher, &shown, bytes, counts, delimiter, &cols)?;
+    Ok(header)
+}
+
+/// Records a file's facts for the manifest once its rows are read and its hash is done.
+fn finish_input(
+    b: &mut Builder,
+    hasher: std::thread::JoinHandle<io::Result<String>>,
+    shown: &str,
+    bytes: u64,
+    counts: Counts,
+    delimiter: u8,
+    cols: &Resolved,
+) -> anyhow::Result<()> {
     let sha256 = hasher
         .join()
         .expect("the hashing thread panicked")
         .with_context(|| format!("cannot read {shown}"))?;
     b.add_input(InputStats {
-        path: shown.clone(),
+        path: shown.to_string(),
         format: "csv",
         bytes,
         sha256,
@@ -188,7 +188,7 @@ pub(super) fn read(
         delimiter: Some(delimiter_name(delimiter)),
         columns: cols.names.iter().cloned().collect(),
     });
-    Ok(header)
+    Ok(())
 }
 
 /// The first record, as trimmed column names (a UTF-8 BOM dropped).
