@@ -121,21 +121,8 @@ pub struct ScoreArgs {
     #[arg(long, short, value_name = "DIR")]
     pub out: PathBuf,
 
-    /// Map roles to column names: customer=…,date=…,amount=…,invoice=…,product=…,quantity=…,industry=…
-    #[arg(long, value_name = "ROLE=COLUMN,...")]
-    pub columns: Option<String>,
-
-    /// CSV delimiter: ',', ';', tab, '|' or any single character [default: detected]
-    #[arg(long, value_name = "CHAR")]
-    pub delimiter: Option<String>,
-
-    /// Encoding of the CSV files when not UTF-8: gbk, gb18030, big5, shift_jis, utf-16le, windows-1252, …
-    #[arg(long, value_name = "NAME")]
-    pub encoding: Option<String>,
-
-    /// Date format (chrono strftime), for dates like 03/04/2025: %d/%m/%Y or %m/%d/%Y
-    #[arg(long, value_name = "FORMAT")]
-    pub date_format: Option<String>,
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
 
     /// Score as of this date (YYYY-MM-DD); later rows are ignored [default: the ledger's last date]
     #[arg(long, value_name = "DATE")]
@@ -188,23 +175,30 @@ pub struct InspectArgs {
     #[arg(required = true, value_name = "LEDGER")]
     pub ledgers: Vec<PathBuf>,
 
-    /// Map roles to column names, as for score.
-    #[arg(long, value_name = "ROLE=COLUMN,...")]
-    pub columns: Option<String>,
-
-    /// CSV delimiter, as for score [default: detected]
-    #[arg(long, value_name = "CHAR")]
-    pub delimiter: Option<String>,
-
-    /// Date format, as for score.
-    #[arg(long, value_name = "FORMAT")]
-    pub date_format: Option<String>,
-
-    /// Encoding of the CSV files when not UTF-8, as for score.
-    #[arg(long, value_name = "NAME")]
-    pub encoding: Option<String>,
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
 
     /// The profile as one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// How to read the ledger files: shared by every command that reads one.
+#[derive(Debug, Args)]
+pub struct LedgerArgs {
+    /// Map roles to column names: customer=…,date=…,amount=…,invoice=…,product=…,quantity=…,industry=…
+    #[arg(long, value_name = "ROLE=COLUMN,...")]
+    pub columns: Option<String>,
+
+    /// CSV delimiter: ',', ';', tab, '|' or any single character [default: detected]
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+
+    /// Encoding of the CSV files when not UTF-8: gbk, gb18030, big5, shift_jis, utf-16le, windows-1252, …
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
+
+    /// Date format (chrono strftime), for dates like 03/04/2025: %d/%m/%Y or %m/%d/%Y
+    #[arg(long, value_name = "FORMAT")]
+    pub date_format: Option<String>,
 }

@@ -3,7 +3,9 @@
 
 use anyhow::Context;
 
-use crate::cli::{BacktestArgs, Cli, Command, CompareArgs, ConfigCommand, InspectArgs, ScoreArgs};
+use crate::cli::{
+    BacktestArgs, Cli, Command, CompareArgs, ConfigCommand, InspectArgs, LedgerArgs, ScoreArgs,
+};
 use crate::compare;
 use crate::config::{ModelKind, Settings, TimeUnit};
 use crate::error::InputError;
@@ -43,18 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
-    let read = ReadOptions {
-        columns: args
-            .columns
-            .as_deref()
-            .map(ColumnMap::parse)
-            .transpose()?
-            .unwrap_or_default(),
-        delimiter: args.delimiter.as_deref().map(parse_delimiter).transpose()?,
-        date_format: date_format(args.date_format.as_deref())?,
-        encoding: encoding(args.encoding.as_deref())?,
-        ..ReadOptions::default()
-    };
+    let read = read_options(&args.ledger)?;
     let req = Request {
         ledgers: args.ledgers.clone(),
         read,
@@ -68,6 +59,22 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
         print!("{}", crate::inspect::render(&p));
     }
     Ok(())
+}
+
+/// The reading flags every ledger-reading command shares, resolved; each problem names its flag.
+fn read_options(l: &LedgerArgs) -> Result<ReadOptions, InputError> {
+    Ok(ReadOptions {
+        columns: l
+            .columns
+            .as_deref()
+            .map(ColumnMap::parse)
+            .transpose()?
+            .unwrap_or_default(),
+        delimiter: l.delimiter.as_deref().map(parse_delimiter).transpose()?,
+        date_format: date_format(l.date_format.as_deref())?,
+        encoding: encoding(l.encoding.as_deref())?,
+        ..ReadOptions::default()
+    })
 }
 
 fn encoding(label: Option<&str>) -> Result<Option<&'static encoding_rs::Encoding>, InputError> {
@@ -330,14 +337,6 @@ pub fn request(args: &ScoreArgs) -> anyhow::Result<Request> {
             }
         };
     }
-    let columns = args
-        .columns
-        .as_deref()
-        .map(ColumnMap::parse)
-        .transpose()?
-        .unwrap_or_default();
-    let delimiter = args.delimiter.as_deref().map(parse_delimiter).transpose()?;
-    let date_format = date_format(args.date_format.as_deref())?;
     let as_of = args
         .as_of
         .as_deref()
@@ -349,13 +348,9 @@ pub fn request(args: &ScoreArgs) -> anyhow::Result<Request> {
     Ok(Request {
         ledgers: args.ledgers.clone(),
         read: ReadOptions {
-            columns,
-            delimiter,
-            date_format,
             as_of,
             skip_bad_rows: args.skip_bad_rows,
-            encoding: encoding(args.encoding.as_deref())?,
-            ..ReadOptions::default()
+            ..read_options(&args.ledger)?
         },
         attributes: args.attributes.clone(),
         previous: args.previous.clone(),
