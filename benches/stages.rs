@@ -10,7 +10,7 @@ use custscore::config::Settings;
 use custscore::ledger::{read_ledger, ReadOptions};
 use custscore::pipeline::{self, Request};
 use custscore::progress::Progress;
-use custscore::report::{write_all, OutDir, Timings};
+use custscore::report::{write_all, OutDir, Outputs, Timings};
 use custscore::{classify, features, score, synth};
 
 fn stages(c: &mut Criterion) {
@@ -61,7 +61,7 @@ fn stages(c: &mut Criterion) {
             write_all(
                 &scored,
                 OutDir::prepare(&out).unwrap(),
-                false,
+                Outputs::default(),
                 &mut Timings::default(),
             )
             .unwrap()

@@ -64,6 +64,7 @@ impl Attributes {
         path: &Path,
         id_column: Option<&str>,
         encoding: Option<&'static encoding_rs::Encoding>,
+        sheet: Option<&str>,
     ) -> anyhow::Result<Attributes> {
         let shown = path.display().to_string();
         let bytes =
@@ -72,28 +73,24 @@ impl Attributes {
             use sha2::Digest;
             format!("{:x}", sha2::Sha256::digest(&bytes))
         };
-        let decoded;
-        let text: &[u8] = match encoding.filter(|e| *e != encoding_rs::UTF_8) {
-            Some(enc) => {
-                decoded = enc.decode(&bytes).0.into_owned();
-                decoded.as_bytes()
-            }
-            None => {
-                crate::ledger::check_utf8(path, &bytes)?;
-                bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)
-            }
-        };
-        let delimiter = crate::ledger::sniff_delimiter(text);
-        let mut rdr = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .flexible(true)
-            .has_headers(true)
-            .from_reader(text);
-        let header: Vec<String> = rdr
-            .byte_headers()?
-            .iter()
-            .map(|h| String::from_utf8_lossy(h).trim().to_string())
-            .collect();
+        // Header and records with where each came from ("line 3", "sheet \"A\" row 3").
+        let (header, records): (Vec<String>, Vec<(String, Vec<String>)>) =
+            if crate::ledger::xlsx::is_workbook(path) {
+                let sheet = crate::ledger::xlsx::read_sheet(path, sheet, "--attributes-sheet")?;
+                let records = sheet
+                    .rows
+                    .iter()
+                    .map(|(row, cells)| {
+                        (
+                            format!("sheet {:?} row {row}", sheet.name),
+                            cells.iter().map(|c| c.text()).collect(),
+                        )
+                    })
+                    .collect();
+                (sheet.header, records)
+            } else {
+                read_csv(path, &bytes, encoding)?
+            };
         let find = |names: &[&str]| {
             names
                 .iter()
@@ -117,12 +114,10 @@ impl Attributes {
             find(REFERRER),
         );
         let mut by_id = BTreeMap::new();
-        for rec in rdr.byte_records() {
-            let rec = rec.with_context(|| format!("cannot read attributes {shown}"))?;
-            let line = rec.position().map_or(0, |p| p.line());
+        for (at, rec) in &records {
             let field = |i: Option<usize>| {
                 i.and_then(|i| rec.get(i))
-                    .map(|v| String::from_utf8_lossy(v).trim().to_string())
+                    .map(|v| v.trim().to_string())
                     .filter(|v| !v.is_empty())
             };
             let number = |i: Option<usize>, what: &str| -> Result<Option<f64>, InputError> {
@@ -132,7 +127,10 @@ impl Attributes {
                         Ok(x) if x.is_finite() && x >= 0.0 => Ok(Some(x)),
                         _ => Err(InputError::Format {
                             path: path.to_path_buf(),
-                            message: format!("line {line}, column {:?}: {v:?} is not a number of 0 or more (the {what})", header[i.unwrap_or(0)]),
+                            message: format!(
+                                "{at}, column {:?}: {v:?} is not a number of 0 or more (the {what})",
+                                header[i.unwrap_or(0)]
+                            ),
                         }),
                     },
                 }
@@ -140,7 +138,7 @@ impl Attributes {
             let Some(cid) = field(Some(id)) else {
                 return Err(InputError::Format {
                     path: path.to_path_buf(),
-                    message: format!("line {line}, column {:?}: customer id is empty", header[id]),
+                    message: format!("{at}, column {:?}: customer id is empty", header[id]),
                 }
                 .into());
             };
@@ -155,7 +153,7 @@ impl Attributes {
             if by_id.insert(cid.clone(), attr).is_some() {
                 return Err(InputError::Format {
                     path: path.to_path_buf(),
-                    message: format!("line {line}: customer id {cid:?} appears twice"),
+                    message: format!("{at}: customer id {cid:?} appears twice"),
                 }
                 .into());
             }
@@ -178,4 +176,47 @@ impl Attributes {
     pub fn size(&self, id: &str) -> Option<f64> {
         self.get(id).and_then(|a| a.size)
     }
+}
+
+/// A CSV attributes file as header and records (decoded with `encoding`, else UTF-8 only).
+#[allow(clippy::type_complexity)]
+fn read_csv(
+    path: &Path,
+    bytes: &[u8],
+    encoding: Option<&'static encoding_rs::Encoding>,
+) -> anyhow::Result<(Vec<String>, Vec<(String, Vec<String>)>)> {
+    let decoded;
+    let text: &[u8] = match encoding.filter(|e| *e != encoding_rs::UTF_8) {
+        Some(enc) => {
+            decoded = enc.decode(bytes).0.into_owned();
+            decoded.as_bytes()
+        }
+        None => {
+            crate::ledger::check_utf8(path, bytes)?;
+            bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+        }
+    };
+    let delimiter = crate::ledger::sniff_delimiter(text);
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(text);
+    let header: Vec<String> = rdr
+        .byte_headers()?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
+    let mut records = Vec::new();
+    for rec in rdr.byte_records() {
+        let rec = rec.with_context(|| format!("cannot read attributes {}", path.display()))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        records.push((
+            format!("line {line}"),
+            rec.iter()
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect(),
+        ));
+    }
+    Ok((header, records))
 }

@@ -109,11 +109,12 @@ Examples:
   custscore score testdata/sample_ledger.csv --out out/
   custscore score jan.csv feb.csv mar.csv --as-of 2025-03-31 --out out/
   custscore score 销售.csv --columns customer=客户编号,date=日期,amount=金额 --out out/
-  custscore score ledger.csv --skip-bad-rows --config custscore.toml --out out/";
+  custscore score ledger.csv --skip-bad-rows --config custscore.toml --out out/
+  custscore score sales.xlsx --sheet 2026 --amount-format grouped --xlsx --out out/";
 
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
-    /// Ledger files (CSV or Parquet, by extension); several files form one ledger.
+    /// Ledger files (CSV, Parquet or Excel .xlsx, by extension); several files form one ledger.
     #[arg(required = true, value_name = "LEDGER")]
     pub ledgers: Vec<PathBuf>,
 
@@ -144,9 +145,21 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "PREV_DIR")]
     pub previous: Option<PathBuf>,
 
-    /// Customer attributes (CSV, one row per customer): name, industry, size, influence, …
+    /// Customer attributes (CSV or .xlsx, one row per customer): name, industry, size, influence, …
     #[arg(long, value_name = "FILE")]
     pub attributes: Option<PathBuf>,
+
+    /// Worksheet of an .xlsx attributes file [default: the first sheet]
+    #[arg(long, value_name = "NAME")]
+    pub attributes_sheet: Option<String>,
+
+    /// Format of the customer table: csv (scores.csv), parquet (scores.parquet) or json (scores.json)
+    #[arg(long, value_name = "FORMAT", default_value = "csv", value_parser = ["csv", "parquet", "json"])]
+    pub format: String,
+
+    /// Also write DIR/custscore.xlsx: scores, tiers, segments (and migration) sheets, formatted for people
+    #[arg(long)]
+    pub xlsx: bool,
 
     /// Buy-till-you-die model: bgnbd (BG/NBD with Gamma-Gamma spend) or none [default: bgnbd]
     #[arg(long, value_name = "MODEL")]
@@ -171,7 +184,7 @@ pub struct ScoreArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Ledger files (CSV or Parquet).
+    /// Ledger files (CSV, Parquet or Excel .xlsx).
     #[arg(required = true, value_name = "LEDGER")]
     pub ledgers: Vec<PathBuf>,
 
@@ -201,4 +214,12 @@ pub struct LedgerArgs {
     /// Date format (chrono strftime), for dates like 03/04/2025: %d/%m/%Y or %m/%d/%Y
     #[arg(long, value_name = "FORMAT")]
     pub date_format: Option<String>,
+
+    /// How amounts are written: plain (1234.50), grouped (¥1,234.50, $1 234.50, (1,234.50)) or grouped-decimal-comma (1.234,50 €) [default: plain]
+    #[arg(long, value_name = "STYLE")]
+    pub amount_format: Option<String>,
+
+    /// Worksheet of .xlsx/.xls/.ods ledgers [default: the first sheet]
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
 }

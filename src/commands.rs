@@ -9,7 +9,7 @@ use crate::cli::{
 use crate::compare;
 use crate::config::{ModelKind, Settings, TimeUnit};
 use crate::error::InputError;
-use crate::ledger::{parse, ColumnMap, DateFormat, ReadOptions};
+use crate::ledger::{parse, AmountFormat, ColumnMap, DateFormat, ReadOptions};
 use crate::pipeline::{self, Request};
 use crate::progress::Progress;
 use crate::report::{self, OutDir, Timings};
@@ -73,6 +73,14 @@ fn read_options(l: &LedgerArgs) -> Result<ReadOptions, InputError> {
         delimiter: l.delimiter.as_deref().map(parse_delimiter).transpose()?,
         date_format: date_format(l.date_format.as_deref())?,
         encoding: encoding(l.encoding.as_deref())?,
+        amount_format: l
+            .amount_format
+            .as_deref()
+            .map(AmountFormat::parse_flag)
+            .transpose()
+            .map_err(|e| InputError::flag("--amount-format", e))?
+            .unwrap_or_default(),
+        sheet: l.sheet.clone(),
         ..ReadOptions::default()
     })
 }
@@ -125,9 +133,8 @@ fn compare_runs(args: &CompareArgs) -> anyhow::Result<()> {
     let curr = compare::read_run(&args.current, "CURR_DIR")?;
     let mut out = OutDir::prepare(&args.out)?;
     let cmp = compare::compare(&prev, &curr.rows, curr.settings.as_ref());
-    out.write("migration.csv", |w| {
-        compare::write_migration(&cmp, &curr.rows, w)
-    })?;
+    let migration = compare::MigrationTable(compare::migration_rows(&cmp, &curr.rows));
+    out.write("migration.csv", |w| report::table::csv(&migration, w))?;
     out.write("changes.csv", |w| {
         compare::write_changes(&cmp, &curr.rows, w)
     })?;
@@ -230,8 +237,13 @@ fn score(args: &ScoreArgs) -> anyhow::Result<()> {
     let progress = Progress::new(args.quiet);
     let mut timings = Timings::default();
     let scored = pipeline::score(&req, &progress, &mut timings)?;
-    report::write_all(&scored, out, args.skip_bad_rows, &mut timings)
-        .context("writing the reports")?;
+    let outputs = report::Outputs {
+        rejects: args.skip_bad_rows,
+        format: report::TableFormat::parse_flag(&args.format).unwrap_or_default(),
+        xlsx: args.xlsx,
+    };
+    let write_warnings =
+        report::write_all(&scored, out, outputs, &mut timings).context("writing the reports")?;
     if args.summary_json {
         let m = crate::report::Manifest::new(&scored, &timings);
         let summary = serde_json::json!({
@@ -246,7 +258,7 @@ fn score(args: &ScoreArgs) -> anyhow::Result<()> {
         println!("{summary}");
     }
     if !args.quiet {
-        for w in &scored.model.warnings {
+        for w in scored.model.warnings.iter().chain(&write_warnings) {
             eprintln!("custscore: warning: {w}");
         }
         if let Some(w) = scored
@@ -353,6 +365,7 @@ pub fn request(args: &ScoreArgs) -> anyhow::Result<Request> {
             ..read_options(&args.ledger)?
         },
         attributes: args.attributes.clone(),
+        attributes_sheet: args.attributes_sheet.clone(),
         previous: args.previous.clone(),
         settings,
     })

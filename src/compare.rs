@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::error::InputError;
 use crate::report::csvfmt::CsvOut;
+use crate::report::table::{col, Column, Kind::*, Sink, Table};
 
 /// The columns of a finished run that a comparison needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,19 +89,130 @@ fn is_key(t: &str) -> bool {
     matches!(t, "strategic" | "partner")
 }
 
-/// Reads `scores.csv` (and `manifest.json`, if there) of a finished run.
+/// Reads the customer table (`scores.csv`, `.parquet` or `.json`) and `manifest.json` (if
+/// there) of a finished run.
 pub fn read_run(dir: &Path, flag: &'static str) -> anyhow::Result<Run> {
-    let path = dir.join("scores.csv");
-    if !path.is_file() {
+    let found = ["scores.csv", "scores.parquet", "scores.json"]
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file());
+    let Some(path) = found else {
         return Err(InputError::flag(
             flag,
             format!(
-                "{}: no scores.csv there (is it the folder of a finished run?)",
+                "{}: no scores.csv, scores.parquet or scores.json there (is it the folder of a finished run?)",
                 dir.display()
             ),
         )
         .into());
+    };
+    let rows = match path.extension().and_then(|e| e.to_str()) {
+        Some("parquet") => read_parquet_rows(&path)?,
+        Some("json") => read_json_rows(&path)?,
+        _ => read_csv_rows(&path)?,
+    };
+    let manifest: Option<serde_json::Value> = std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    Ok(Run {
+        dir: dir.to_path_buf(),
+        rows,
+        as_of: manifest
+            .as_ref()
+            .and_then(|m| m["as_of"].as_str().map(String::from)),
+        settings: manifest.and_then(|m| m.get("settings").cloned()),
+    })
+}
+
+fn not_ours(path: &Path, what: String) -> InputError {
+    InputError::Format {
+        path: path.to_path_buf(),
+        message: format!("{what}: not a custscore customer table"),
     }
+}
+
+fn read_json_rows(path: &Path) -> anyhow::Result<Vec<RunRow>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| not_ours(path, format!("not JSON ({e})")))?;
+    let items = value
+        .as_array()
+        .ok_or_else(|| not_ours(path, "not a JSON array".into()))?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(k, o)| {
+            let bad = |f: &str| {
+                not_ours(
+                    path,
+                    format!("object {}: field {f:?} missing or of the wrong type", k + 1),
+                )
+            };
+            Ok(RunRow {
+                id: o["customer_id"]
+                    .as_str()
+                    .ok_or_else(|| bad("customer_id"))?
+                    .to_string(),
+                rank: o["rank"].as_u64().ok_or_else(|| bad("rank"))?,
+                tier: o["tier"].as_str().ok_or_else(|| bad("tier"))?.to_string(),
+                value: o["value_score"]
+                    .as_f64()
+                    .ok_or_else(|| bad("value_score"))?,
+                monetary: o["monetary"].as_f64().ok_or_else(|| bad("monetary"))?,
+            })
+        })
+        .collect()
+}
+
+fn read_parquet_rows(path: &Path) -> anyhow::Result<Vec<RunRow>> {
+    use polars::prelude::*;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let df = ParquetReader::new(file)
+        .with_columns(Some(
+            ["customer_id", "rank", "tier", "value_score", "monetary"]
+                .map(String::from)
+                .to_vec(),
+        ))
+        .finish()
+        .map_err(|e| not_ours(path, format!("{e}")))?;
+    let get = |name: &str, dt: DataType| -> anyhow::Result<Series> {
+        Ok(df
+            .column(name)
+            .and_then(|c| c.as_materialized_series().cast(&dt))
+            .map_err(|e| not_ours(path, format!("column {name:?}: {e}")))?)
+    };
+    let (id, rank, tier, value, monetary) = (
+        get("customer_id", DataType::String)?,
+        get("rank", DataType::UInt64)?,
+        get("tier", DataType::String)?,
+        get("value_score", DataType::Float64)?,
+        get("monetary", DataType::Float64)?,
+    );
+    let (id, rank, tier, value, monetary) = (
+        id.str()?,
+        rank.u64()?,
+        tier.str()?,
+        value.f64()?,
+        monetary.f64()?,
+    );
+    (0..df.height())
+        .map(|i| {
+            let bad = |f: &str| not_ours(path, format!("row {}: {f} is empty", i + 1));
+            Ok(RunRow {
+                id: id.get(i).ok_or_else(|| bad("customer_id"))?.to_string(),
+                rank: rank.get(i).ok_or_else(|| bad("rank"))?,
+                tier: tier.get(i).ok_or_else(|| bad("tier"))?.to_string(),
+                value: value.get(i).ok_or_else(|| bad("value_score"))?,
+                monetary: monetary.get(i).ok_or_else(|| bad("monetary"))?,
+            })
+        })
+        .collect()
+}
+
+fn read_csv_rows(path: &Path) -> anyhow::Result<Vec<RunRow>> {
+    let path = path.to_path_buf();
     let mut rdr =
         csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let header: Vec<String> = rdr.headers()?.iter().map(String::from).collect();
@@ -151,17 +263,7 @@ pub fn read_run(dir: &Path, flag: &'static str) -> anyhow::Result<Run> {
             monetary: num(mi)?,
         });
     }
-    let manifest: Option<serde_json::Value> = std::fs::read_to_string(dir.join("manifest.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
-    Ok(Run {
-        dir: dir.to_path_buf(),
-        rows,
-        as_of: manifest
-            .as_ref()
-            .and_then(|m| m["as_of"].as_str().map(String::from)),
-        settings: manifest.and_then(|m| m.get("settings").cloned()),
-    })
+    Ok(rows)
 }
 
 /// Compares the current rows with a previous run.
@@ -239,13 +341,18 @@ fn diff(prefix: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Ve
     }
 }
 
-/// `migration.csv`: customers and revenue (current net revenue; previous for the lost) from
-/// each previous tier (or `new`) to each current tier (or `lost`). Every pair is listed.
-pub fn write_migration(
-    cmp: &Comparison,
-    current: &[RunRow],
-    w: &mut dyn Write,
-) -> anyhow::Result<()> {
+/// One cell of the tier-to-tier matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigrationRow {
+    pub from: &'static str,
+    pub to: &'static str,
+    pub customers: usize,
+    pub revenue: f64,
+}
+
+/// The tier-to-tier matrix: every (from, to) pair, "new" as a from and "lost" as a to,
+/// with the customers and their current revenue (last month's for the lost).
+pub fn migration_rows(cmp: &Comparison, current: &[RunRow]) -> Vec<MigrationRow> {
     let mut cells: BTreeMap<(usize, usize), (usize, f64)> = BTreeMap::new();
     let level = |t: Option<&str>, other: usize| t.and_then(tier_level).unwrap_or(other);
     for (c, b) in current.iter().zip(&cmp.before) {
@@ -260,23 +367,47 @@ pub fn write_migration(
         e.0 += 1;
         e.1 += l.monetary;
     }
-    let from_names = ["strategic", "partner", "priority", "ordinary", "new"];
-    let to_names = ["strategic", "partner", "priority", "ordinary", "lost"];
-    let mut out = CsvOut::new(w);
-    out.text("from_tier")
-        .text("to_tier")
-        .text("customers")
-        .text("revenue");
-    out.end()?;
-    for (f, from) in from_names.iter().enumerate() {
-        for (t, to) in to_names.iter().enumerate() {
-            let (k, rev) = cells.get(&(f, t)).copied().unwrap_or((0, 0.0));
-            out.text(from).text(to).int(k).fixed(rev, 2);
-            out.end()?;
+    const FROM: [&str; 5] = ["strategic", "partner", "priority", "ordinary", "new"];
+    const TO: [&str; 5] = ["strategic", "partner", "priority", "ordinary", "lost"];
+    let mut rows = Vec::with_capacity(25);
+    for (f, from) in FROM.iter().enumerate() {
+        for (t, to) in TO.iter().enumerate() {
+            let (customers, revenue) = cells.get(&(f, t)).copied().unwrap_or((0, 0.0));
+            rows.push(MigrationRow {
+                from,
+                to,
+                customers,
+                revenue,
+            });
         }
     }
-    out.finish()?;
-    Ok(())
+    rows
+}
+
+const MIGRATION_COLUMNS: [Column; 4] = [
+    col("from_tier", Text),
+    col("to_tier", Text),
+    col("customers", Int),
+    col("revenue", Fixed(2)),
+];
+
+/// `migration.csv` (and the xlsx "migration" sheet).
+pub struct MigrationTable(pub Vec<MigrationRow>);
+
+impl Table for MigrationTable {
+    fn columns(&self) -> &'static [Column] {
+        &MIGRATION_COLUMNS
+    }
+    fn rows<S: Sink>(&self, out: &mut S, limit: usize) -> anyhow::Result<()> {
+        for r in self.0.iter().take(limit) {
+            out.text(r.from)
+                .text(r.to)
+                .int(r.customers as i64)
+                .fixed(r.revenue, 2)
+                .end()?;
+        }
+        Ok(())
+    }
 }
 
 /// How many biggest movers `changes.csv` lists each way.

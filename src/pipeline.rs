@@ -23,6 +23,8 @@ pub struct Request {
     pub ledgers: Vec<PathBuf>,
     pub read: ReadOptions,
     pub attributes: Option<PathBuf>,
+    /// Worksheet of a workbook attributes file (`--attributes-sheet`).
+    pub attributes_sheet: Option<String>,
     pub settings: Settings,
     /// A finished earlier run to compare with (`--previous`).
     pub previous: Option<PathBuf>,
@@ -114,6 +116,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
                     .find(|(r, _)| *r == ledger::Role::Customer)
                     .map(|(_, n)| n.as_str()),
                 req.read.encoding,
+                req.attributes_sheet.as_deref(),
             )
         })
         .transpose()?;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use custscore::classify::Tier;
 use custscore::pipeline::{self, Request, Scored};
 use custscore::progress::Progress;
-use custscore::report::{write_all, OutDir, Timings};
+use custscore::report::{write_all, OutDir, Outputs, Timings};
 use proptest::prelude::*;
 
 /// One ledger row: customer number, day offset, amount in cents (negative: a return).
@@ -126,8 +126,8 @@ proptest! {
         fs::write(&p1, ledger_text(&shuffled[..cut])).unwrap();
         fs::write(&p2, ledger_text(&shuffled[cut..])).unwrap();
         let (o1, o2) = (tmp.path().join("o1"), tmp.path().join("o2"));
-        write_all(&score_files(&[whole]), OutDir::prepare(&o1).unwrap(), false, &mut Timings::default()).unwrap();
-        write_all(&score_files(&[p2, p1]), OutDir::prepare(&o2).unwrap(), false, &mut Timings::default()).unwrap();
+        write_all(&score_files(&[whole]), OutDir::prepare(&o1).unwrap(), Outputs::default(), &mut Timings::default()).unwrap();
+        write_all(&score_files(&[p2, p1]), OutDir::prepare(&o2).unwrap(), Outputs::default(), &mut Timings::default()).unwrap();
         for f in ["scores.csv", "tiers.csv", "segments.csv"] {
             prop_assert_eq!(fs::read(o1.join(f)).unwrap(), fs::read(o2.join(f)).unwrap(), "{}", f);
         }

@@ -336,6 +336,7 @@ impl Part<'_> {
         );
         let (ii, pi, ni) = (idx(Role::Invoice), idx(Role::Product), idx(Role::Industry));
         let date_format = b.opts.date_format.clone();
+        let amount_format = b.opts.amount_format;
         let mut record = csv::ByteRecord::new();
         let mut c = Counts::default();
         loop {
@@ -384,7 +385,7 @@ impl Part<'_> {
                 continue;
             }
             let day = parse::parse_date(&record[di], &date_format);
-            let amount = parse::parse_amount(&record[ai]);
+            let amount = parse::parse_amount_as(&record[ai], amount_format);
             let get = |i: Option<usize>| i.map(|i| &record[i]);
             match b.push(
                 &record[ci],

@@ -12,12 +12,13 @@ pub use self::csv::sniff as sniff_delimiter;
 mod intern;
 mod parquet;
 pub mod parse;
+pub mod xlsx;
 
 use std::path::{Path, PathBuf};
 
 pub use columns::{ColumnMap, Resolved, Role};
 pub use intern::Interner;
-pub use parse::DateFormat;
+pub use parse::{AmountFormat, DateFormat};
 
 use crate::error::InputError;
 use crate::progress::Progress;
@@ -45,6 +46,10 @@ pub struct ReadOptions {
     /// Forced CSV delimiter; sniffed from the first lines when `None`.
     pub delimiter: Option<u8>,
     pub date_format: DateFormat,
+    /// How amounts are written (`--amount-format`).
+    pub amount_format: AmountFormat,
+    /// The worksheet of `.xlsx` ledgers (`--sheet`); the first sheet when `None`.
+    pub sheet: Option<String>,
     /// Rows dated after this day are ignored (counted in the stats).
     pub as_of: Option<i32>,
     /// Write bad rows to rejects instead of failing.
@@ -136,6 +141,8 @@ pub fn read_ledger(
     for path in paths {
         let header = if is_parquet(path) {
             parquet::read(path, &mut b, progress)?
+        } else if xlsx::is_workbook(path) {
+            xlsx::read(path, &mut b, progress)?
         } else {
             csv::read(path, &mut b, progress)?
         };

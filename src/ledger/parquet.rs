@@ -78,13 +78,14 @@ pub(super) fn read(
                 Some(v) => parse::check_amount(v).map_err(|e| format!("{v} {e}")),
                 None => Err("is empty; expected a number".into()),
             },
-            _ => parse::parse_amount(
+            _ => parse::parse_amount_as(
                 amounts
                     .str()
                     .map_err(bad_format)?
                     .get(row)
                     .unwrap_or("")
                     .as_bytes(),
+                b.opts.amount_format,
             ),
         };
         let res = b.push(

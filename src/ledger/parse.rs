@@ -154,6 +154,150 @@ pub const MAX_ABS_AMOUNT: f64 = 1e13;
 /// Parses an amount: a plain decimal number with an optional sign and exponent (`1234.5`,
 /// `-12`, `1.5e3`). Thousands separators, currency signs and decimal commas are refused here
 /// rather than guessed.
+/// How amount fields are written. Separators and currency signs are only accepted when the
+/// user says so (`--amount-format`): `12,5` could be twelve and a half or a typo for 125, and
+/// we never guess.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AmountFormat {
+    /// `1234.50`, `-12`, `1.5e3`: a plain decimal number with `.` for decimals.
+    #[default]
+    Plain,
+    /// `¥1,234.50`, `$ 1 234.50`, `1,234.50 CNY`, `(1,234.50)`: thousands grouped by `,`,
+    /// space or `'`, `.` for decimals, an optional currency sign or code, a minus sign or
+    /// accounting parentheses for negatives.
+    Grouped,
+    /// `1.234,50 €`, `1 234,50`: thousands grouped by `.`, space or `'`, `,` for decimals.
+    GroupedDecimalComma,
+}
+
+impl AmountFormat {
+    pub fn parse_flag(s: &str) -> Result<AmountFormat, String> {
+        match s {
+            "plain" => Ok(AmountFormat::Plain),
+            "grouped" => Ok(AmountFormat::Grouped),
+            "grouped-decimal-comma" => Ok(AmountFormat::GroupedDecimalComma),
+            _ => Err(format!(
+                "unknown amount format {s:?}; expected plain (1234.50), grouped (¥1,234.50) \
+                 or grouped-decimal-comma (1.234,50 €)"
+            )),
+        }
+    }
+}
+
+/// Currency signs accepted around a grouped amount.
+const CURRENCY_SIGNS: &[char] = &[
+    '$', '¥', '￥', '€', '£', '₹', '₩', '₽', '₺', '₫', '฿', '₪', '₦', '₱', '元',
+];
+
+/// Parses an amount written as `fmt` says.
+pub fn parse_amount_as(raw: &[u8], fmt: AmountFormat) -> Result<f64, String> {
+    match fmt {
+        AmountFormat::Plain => parse_amount(raw),
+        _ => {
+            let text = std::str::from_utf8(raw)
+                .map_err(|_| "is not valid UTF-8".to_string())?
+                .trim();
+            if text.is_empty() {
+                return Err("is empty; expected a number".into());
+            }
+            let value =
+                parse_grouped(text, fmt == AmountFormat::GroupedDecimalComma).map_err(|why| {
+                    format!(
+                        "{text:?} is not a {} amount: {why}",
+                        match fmt {
+                            AmountFormat::Grouped => "grouped (¥1,234.50)",
+                            _ => "grouped-decimal-comma (1.234,50 €)",
+                        }
+                    )
+                })?;
+            check_amount(value).map_err(|e| format!("{text:?} {e}"))
+        }
+    }
+}
+
+/// `¥-1,234.50` → -1234.5. Groups after the first must have exactly three digits, so a
+/// decimal separator of the other convention (`12,5` under `grouped`) is an error.
+fn parse_grouped(text: &str, decimal_comma: bool) -> Result<f64, String> {
+    let mut s = text;
+    let mut negative = false;
+    if let Some(inner) = s.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+        negative = true;
+        s = inner.trim();
+    }
+    let strip_sign = |s: &mut &str, negative: &mut bool| {
+        if let Some(rest) = s.strip_prefix('-') {
+            if *negative {
+                return Err("two minus signs".to_string());
+            }
+            *negative = true;
+            *s = rest.trim_start();
+        } else if let Some(rest) = s.strip_prefix('+') {
+            *s = rest.trim_start();
+        }
+        Ok(())
+    };
+    strip_sign(&mut s, &mut negative)?;
+    // One currency sign or three-letter code, before or after the number.
+    let code = |t: &str| t.len() == 3 && t.bytes().all(|c| c.is_ascii_uppercase());
+    if let Some(rest) = s.strip_prefix(CURRENCY_SIGNS) {
+        s = rest.trim_start();
+    } else if s.len() > 3 && code(&s[..3]) {
+        s = s[3..].trim_start();
+    } else if let Some(rest) = s.strip_suffix(CURRENCY_SIGNS) {
+        s = rest.trim_end();
+    } else if s.len() > 3 && s.is_char_boundary(s.len() - 3) && code(&s[s.len() - 3..]) {
+        s = s[..s.len() - 3].trim_end();
+    }
+    strip_sign(&mut s, &mut negative)?;
+    let (decimal, groups): (char, &[char]) = if decimal_comma {
+        (',', &['.', ' ', '\u{a0}', '\u{202f}', '\''])
+    } else {
+        ('.', &[',', ' ', '\u{a0}', '\u{202f}', '\''])
+    };
+    let (int_part, frac) = match s.split_once(decimal) {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    if let Some(f) = frac {
+        if f.is_empty() || !f.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(format!("digits expected after the decimal {decimal:?}"));
+        }
+    }
+    let mut digits = String::with_capacity(s.len());
+    let sep = int_part.chars().find(|c| groups.contains(c));
+    match sep {
+        None => {
+            if int_part.is_empty() || !int_part.bytes().all(|c| c.is_ascii_digit()) {
+                return Err("digits expected".into());
+            }
+            digits.push_str(int_part);
+        }
+        Some(sep) => {
+            for (k, g) in int_part.split(sep).enumerate() {
+                let ok = g.bytes().all(|c| c.is_ascii_digit())
+                    && if k == 0 {
+                        (1..=3).contains(&g.len())
+                    } else {
+                        g.len() == 3
+                    };
+                if !ok {
+                    return Err(format!(
+                        "groups of three digits expected between the {sep:?} separators"
+                    ));
+                }
+                digits.push_str(g);
+            }
+        }
+    }
+    if let Some(f) = frac {
+        digits.push('.');
+        digits.push_str(f);
+    }
+    let v: f64 = digits.parse().map_err(|_| "digits expected".to_string())?;
+    Ok(if negative { -v } else { v })
+}
+
 pub fn parse_amount(raw: &[u8]) -> Result<f64, String> {
     let text = std::str::from_utf8(raw)
         .map_err(|_| "is not valid UTF-8".to_string())?
@@ -168,7 +312,10 @@ pub fn parse_amount(raw: &[u8]) -> Result<f64, String> {
         Ok(v) if plain => v,
         _ => {
             let hint = if text.contains(',') {
-                " (a decimal comma or thousands separator? amounts must use '.' for decimals and no separators)"
+                " (a decimal comma or thousands separator? plain amounts use '.' for decimals \
+                 and no separators; see --amount-format)"
+            } else if text.contains(CURRENCY_SIGNS) || text.starts_with('(') {
+                " (a currency sign or accounting brackets? see --amount-format grouped)"
             } else {
                 ""
             };
@@ -271,5 +418,39 @@ mod tests {
         assert!(parse_amount(b"1e308").unwrap_err().contains("out of range"));
         assert!(parse_amount(b"").unwrap_err().contains("empty"));
         assert!(parse_amount(b"\xff").unwrap_err().contains("UTF-8"));
+    }
+
+    #[test]
+    fn grouped_amounts_only_when_asked() {
+        use AmountFormat::*;
+        let g = |s: &str| parse_amount_as(s.as_bytes(), Grouped);
+        let e = |s: &str| parse_amount_as(s.as_bytes(), GroupedDecimalComma);
+        assert_eq!(g("¥1,234.50"), Ok(1234.5));
+        assert_eq!(g("$ 1 234.50"), Ok(1234.5));
+        assert_eq!(g("1,234,567"), Ok(1234567.0));
+        assert_eq!(g("-¥1,234.50"), Ok(-1234.5));
+        assert_eq!(g("¥-1,234.50"), Ok(-1234.5));
+        assert_eq!(g("(1,234.50)"), Ok(-1234.5));
+        assert_eq!(g("1,234.50 CNY"), Ok(1234.5));
+        assert_eq!(g("USD 12"), Ok(12.0));
+        assert_eq!(g("1234.5元"), Ok(1234.5));
+        assert_eq!(g("0.75"), Ok(0.75));
+        assert!(g("12,5").unwrap_err().contains("groups of three"));
+        assert!(g("1,2345").unwrap_err().contains("groups of three"));
+        assert!(g("1.234,50").is_err());
+        assert!(g("--5").is_err());
+        assert!(g("¥").is_err());
+        assert!(g("1e3").is_err());
+        assert_eq!(e("1.234,50 €"), Ok(1234.5));
+        assert_eq!(e("1 234,50"), Ok(1234.5));
+        assert_eq!(e("12,5"), Ok(12.5));
+        assert!(e("1,234.50").is_err());
+        // Plain refuses what grouped accepts, and says where to look.
+        assert!(parse_amount(b"\xc2\xa51,234.50")
+            .unwrap_err()
+            .contains("--amount-format"));
+        assert!(parse_amount(b"1,234.50")
+            .unwrap_err()
+            .contains("--amount-format"));
     }
 }

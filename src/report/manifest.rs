@@ -45,6 +45,8 @@ pub struct Manifest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<crate::compare::Summary>,
     pub settings: &'a Settings,
+    /// The files this run wrote beside the manifest, in writing order.
+    pub files: Vec<String>,
     pub timings_ms: &'a Timings,
 }
 
@@ -125,6 +127,7 @@ impl<'a> Manifest<'a> {
             model: &s.model,
             comparison: s.comparison.as_ref().map(|c| c.summary()),
             settings: &s.settings,
+            files: Vec::new(),
             timings_ms: timings,
         }
     }

@@ -5,8 +5,9 @@
 pub mod csvfmt;
 mod manifest;
 mod rejects;
-mod scores;
+pub mod scores;
 mod summary;
+pub mod table;
 
 use std::fs;
 use std::io::{BufWriter, Write};
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 pub use manifest::{Manifest, Timings};
-pub use summary::{segment_rows, tier_rows, GroupRow};
+pub use summary::{segment_rows, tier_rows, GroupRow, GroupTable};
 
 use crate::error::InputError;
 use crate::pipeline::Scored;
@@ -131,57 +132,167 @@ impl Drop for OutDir {
     }
 }
 
-/// Every file the `score` command may write, in writing order.
-pub const FILES: [&str; 8] = [
+/// Format of the customer table (`--format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TableFormat {
+    #[default]
+    Csv,
+    Parquet,
+    Json,
+}
+
+impl TableFormat {
+    pub fn parse_flag(s: &str) -> Option<TableFormat> {
+        match s {
+            "csv" => Some(TableFormat::Csv),
+            "parquet" => Some(TableFormat::Parquet),
+            "json" => Some(TableFormat::Json),
+            _ => None,
+        }
+    }
+
+    /// The customer table's file name in this format.
+    pub fn scores_file(self) -> &'static str {
+        match self {
+            TableFormat::Csv => "scores.csv",
+            TableFormat::Parquet => "scores.parquet",
+            TableFormat::Json => "scores.json",
+        }
+    }
+}
+
+/// What to write besides the fixed set of files.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Outputs {
+    /// `rejects.csv` (`--skip-bad-rows`).
+    pub rejects: bool,
+    pub format: TableFormat,
+    /// `custscore.xlsx` (`--xlsx`).
+    pub xlsx: bool,
+}
+
+/// The workbook `--xlsx` writes.
+pub const XLSX_FILE: &str = "custscore.xlsx";
+
+/// Every file the `score` command may write, in writing order. A file of this list that a
+/// run does not write is removed from `--out` when the run commits, so nothing stale (last
+/// month's `rejects.csv`, a `scores.csv` beside this month's `scores.parquet`) stays beside it.
+pub const FILES: [&str; 11] = [
     "scores.csv",
+    "scores.parquet",
+    "scores.json",
     "tiers.csv",
     "segments.csv",
     "prospects.csv",
     "migration.csv",
     "changes.csv",
     "rejects.csv",
+    XLSX_FILE,
     "manifest.json",
 ];
 
-/// Writes every report of a scored run into `out` and commits them.
+/// Writes every report of a scored run into `out` and commits them. Returns warnings for
+/// the user (a customer table too long for one worksheet).
 pub fn write_all(
     scored: &Scored,
     mut out: OutDir,
-    skip_bad_rows: bool,
+    outputs: Outputs,
     timings: &mut Timings,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<String>> {
     let t = std::time::Instant::now();
-    out.write("scores.csv", |w| scores::write(scored, w))?;
-    out.write("tiers.csv", |w| {
-        summary::write(&tier_rows(scored), "tier", w)
+    let mut warnings = Vec::new();
+    let customers = scores::ScoresTable(scored);
+    out.write(outputs.format.scores_file(), |w| match outputs.format {
+        TableFormat::Csv => table::csv(&customers, w),
+        TableFormat::Parquet => table::parquet(&customers, w),
+        TableFormat::Json => table::json(&customers, w),
     })?;
-    out.write("segments.csv", |w| {
-        summary::write(&segment_rows(scored), "segment", w)
-    })?;
+    let tiers = tier_rows(scored);
+    let segments = segment_rows(scored);
+    let tiers = GroupTable {
+        key: "tier",
+        rows: &tiers,
+    };
+    let segments = GroupTable {
+        key: "segment",
+        rows: &segments,
+    };
+    out.write("tiers.csv", |w| table::csv(&tiers, w))?;
+    out.write("segments.csv", |w| table::csv(&segments, w))?;
     if scored.attributes.is_some() {
         let prospects = crate::prospects::classify(scored);
         out.write("prospects.csv", |w| crate::prospects::write(&prospects, w))?;
     }
+    let mut migration = None;
     if let Some(cmp) = &scored.comparison {
         let rows = scored.run_rows();
-        out.write("migration.csv", |w| {
-            crate::compare::write_migration(cmp, &rows, w)
-        })?;
+        let m = crate::compare::MigrationTable(crate::compare::migration_rows(cmp, &rows));
+        out.write("migration.csv", |w| table::csv(&m, w))?;
+        migration = Some(m);
         out.write("changes.csv", |w| {
             crate::compare::write_changes(cmp, &rows, w)
         })?;
     }
-    if skip_bad_rows {
+    if outputs.rejects {
         out.write("rejects.csv", |w| rejects::write(&scored.rejects, w))?;
     }
+    if outputs.xlsx {
+        let bytes = workbook(
+            scored,
+            &customers,
+            &tiers,
+            &segments,
+            migration.as_ref(),
+            &mut warnings,
+        )?;
+        out.write(XLSX_FILE, |w| Ok(w.write_all(&bytes)?))?;
+    }
     timings.write_ms = t.elapsed().as_millis() as u64;
-    let manifest = Manifest::new(scored, timings);
+    let mut manifest = Manifest::new(scored, timings);
+    manifest.files = out.staged.clone();
     out.write("manifest.json", |w| {
         serde_json::to_writer_pretty(&mut *w, &manifest)?;
         w.write_all(b"\n")?;
         Ok(())
     })?;
-    out.commit(&FILES)
+    out.commit(&FILES)?;
+    Ok(warnings)
+}
+
+/// `custscore.xlsx`: one sheet per table, dated the run's as-of day (not today), so the same
+/// run gives the same bytes.
+fn workbook(
+    scored: &Scored,
+    customers: &scores::ScoresTable,
+    tiers: &GroupTable,
+    segments: &GroupTable,
+    migration: Option<&crate::compare::MigrationTable>,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<Vec<u8>> {
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook};
+    let mut book = Workbook::new();
+    let (y, m, d) = crate::ledger::parse::civil_from_days(scored.as_of);
+    let day = ExcelDateTime::from_ymd(y as u16, m as u8, d as u8)?;
+    book.set_properties(
+        &DocProperties::new()
+            .set_title("custscore customer scores")
+            .set_creation_datetime(&day),
+    );
+    let n = scored.customers.len();
+    let left_out = table::xlsx_sheet(customers, &mut book, "scores", n)?;
+    if left_out > 0 {
+        warnings.push(format!(
+            "{XLSX_FILE}: the scores sheet holds the top {} customers of {n} (a worksheet's limit); \
+             the customer table file has them all",
+            n - left_out
+        ));
+    }
+    table::xlsx_sheet(tiers, &mut book, "tiers", tiers.rows.len())?;
+    table::xlsx_sheet(segments, &mut book, "segments", segments.rows.len())?;
+    if let Some(m) = migration {
+        table::xlsx_sheet(m, &mut book, "migration", m.0.len())?;
+    }
+    Ok(book.save_to_buffer()?)
 }
 
 pub use csvfmt::fixed;

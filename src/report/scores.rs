@@ -1,67 +1,61 @@
-//! `scores.csv`: one row per customer, in rank order. The columns are the product's contract
-//! with pipelines: their names and order only ever grow at the end.
+//! The customer table (`scores.csv`, `.parquet`, `.json`, the xlsx "scores" sheet): one row per
+//! customer, in rank order. The columns are the product's contract with pipelines: their
+//! names, order and types only ever grow at the end.
 
-use std::io::Write;
-
-use crate::ledger::parse::format_day;
 use crate::pipeline::Scored;
-use crate::report::csvfmt::CsvOut;
+use crate::report::table::{col, Column, Kind::*, Sink, Table};
 
-/// Column names of `scores.csv`, in order (documented in the README).
-pub const COLUMNS: [&str; 40] = [
-    "rank",
-    "customer_id",
-    "name",
-    "industry",
-    "tier",
-    "value_score",
-    "current_score",
-    "potential_score",
-    "r_score",
-    "f_score",
-    "m_score",
-    "rfm_cell",
-    "segment",
-    "recency_days",
-    "frequency",
-    "order_days",
-    "monetary",
-    "returns",
-    "returns_share",
-    "first_purchase",
-    "last_purchase",
-    "tenure_days",
-    "product_lines",
-    "cycle_days",
-    "cycle_cv",
-    "trend",
-    "overdue",
-    "revenue_recent",
-    "flags",
-    "p_alive",
-    "expected_purchases",
-    "p_buy",
-    "expected_spend",
-    "clv",
-    "buyer_class",
-    "tier_prev",
-    "tier_change",
-    "rank_prev",
-    "value_score_prev",
-    "value_score_delta",
+/// The columns of the customer table, in order, with their types (documented in the README).
+pub const COLUMNS: [Column; 40] = [
+    col("rank", Int),
+    col("customer_id", Text),
+    col("name", Text),
+    col("industry", Text),
+    col("tier", Text),
+    col("value_score", Fixed(2)),
+    col("current_score", Fixed(2)),
+    col("potential_score", Fixed(2)),
+    col("r_score", Int),
+    col("f_score", Int),
+    col("m_score", Int),
+    col("rfm_cell", Text),
+    col("segment", Text),
+    col("recency_days", Int),
+    col("frequency", Int),
+    col("order_days", Int),
+    col("monetary", Fixed(2)),
+    col("returns", Fixed(2)),
+    col("returns_share", Fixed(4)),
+    col("first_purchase", Date),
+    col("last_purchase", Date),
+    col("tenure_days", Int),
+    col("product_lines", Int),
+    col("cycle_days", Fixed(1)),
+    col("cycle_cv", Fixed(4)),
+    col("trend", Fixed(4)),
+    col("overdue", Fixed(2)),
+    col("revenue_recent", Fixed(2)),
+    col("flags", Text),
+    col("p_alive", Fixed(4)),
+    col("expected_purchases", Fixed(4)),
+    col("p_buy", Fixed(4)),
+    col("expected_spend", Fixed(2)),
+    col("clv", Fixed(2)),
+    col("buyer_class", Text),
+    col("tier_prev", Text),
+    col("tier_change", Text),
+    col("rank_prev", Int),
+    col("value_score_prev", Fixed(2)),
+    col("value_score_delta", Fixed(2)),
 ];
 
-pub fn write(s: &Scored, w: &mut dyn Write) -> anyhow::Result<()> {
-    let mut out = CsvOut::new(w);
-    for name in COLUMNS {
-        out.text(name);
-    }
-    out.end()?;
+/// Writes the first `limit` customers' rows (the header is the sink's business).
+pub fn write<S: Sink>(s: &Scored, out: &mut S, limit: usize) -> anyhow::Result<()> {
     let c = &s.customers;
     let sc = &s.scores;
     let mut cell = String::with_capacity(3);
     let mut flags = String::new();
-    for i in 0..s.customers.len() {
+    for i in 0..s.customers.len().min(limit) {
         let returns_share = if c.gross[i] > 0.0 {
             c.returns[i] / c.gross[i]
         } else {
@@ -76,29 +70,29 @@ pub fn write(s: &Scored, w: &mut dyn Write) -> anyhow::Result<()> {
             }
             flags.push_str(f.as_str());
         }
-        out.int(i + 1)
+        out.int(i as i64 + 1)
             .text(&c.id[i])
-            .text(s.name(i).unwrap_or(""))
-            .text(c.industry[i].as_deref().unwrap_or(""))
+            .opt_text(s.name(i))
+            .opt_text(c.industry[i].as_deref())
             .text(s.tiers[i].as_str())
             .fixed(sc.value[i], 2)
             .fixed(sc.current[i], 2)
             .fixed(sc.potential[i], 2)
-            .int(sc.r[i])
-            .int(sc.f[i])
-            .int(sc.m[i])
+            .int(sc.r[i].into())
+            .int(sc.f[i].into())
+            .int(sc.m[i].into())
             .text(&cell)
             .text(s.segment(i))
-            .int(c.recency_days[i])
-            .int(c.frequency[i])
-            .int(c.order_days[i])
+            .int(c.recency_days[i].into())
+            .int(c.frequency[i].into())
+            .int(c.order_days[i].into())
             .fixed(c.monetary[i], 2)
             .fixed(c.returns[i], 2)
             .fixed(returns_share, 4)
-            .text(&format_day(c.first_purchase[i]))
-            .text(&format_day(c.last_purchase[i]))
-            .int(c.tenure_days[i]);
-        out.opt_int(c.product_lines[i]);
+            .date(c.first_purchase[i])
+            .date(c.last_purchase[i])
+            .int(c.tenure_days[i].into());
+        out.opt_int(c.product_lines[i].map(Into::into));
         out.opt_fixed(c.cycle_days[i], 1)
             .opt_fixed(c.cycle_cv[i], 4)
             .fixed(c.trend[i], 4)
@@ -111,21 +105,31 @@ pub fn write(s: &Scored, w: &mut dyn Write) -> anyhow::Result<()> {
             .opt_fixed(p.p_buy[i], 4)
             .opt_fixed(p.expected_spend[i], 2)
             .opt_fixed(p.clv[i], 2)
-            .text(s.buyer_class[i].map_or("", |b| b.as_str()));
+            .opt_text(s.buyer_class[i].map(|b| b.as_str()));
         match s.comparison.as_ref().map(|c| &c.before[i]) {
             Some(b) => {
-                out.text(b.tier.as_deref().unwrap_or(""))
-                    .text(b.change.as_str());
-                out.opt_int(b.rank);
+                out.opt_text(b.tier.as_deref()).text(b.change.as_str());
+                out.opt_int(b.rank.map(|r| r as i64));
                 out.opt_fixed(b.value, 2)
                     .opt_fixed(b.value.map(|v| sc.value[i] - v), 2);
             }
             None => {
-                out.text("").text("").text("").text("").text("");
+                out.null().null().null().null().null();
             }
         }
         out.end()?;
     }
-    out.finish()?;
     Ok(())
+}
+
+/// The customer table of a run, for the format writers.
+pub struct ScoresTable<'a>(pub &'a Scored);
+
+impl Table for ScoresTable<'_> {
+    fn columns(&self) -> &'static [Column] {
+        &COLUMNS
+    }
+    fn rows<S: Sink>(&self, out: &mut S, limit: usize) -> anyhow::Result<()> {
+        write(self.0, out, limit)
+    }
 }

@@ -1,12 +1,10 @@
 //! `tiers.csv` and `segments.csv`: counts, revenue, revenue share and mean scores per group.
 
-use std::io::Write;
-
 use serde::Serialize;
 
 use crate::classify::Tier;
 use crate::pipeline::Scored;
-use crate::report::fixed;
+use crate::report::table::{col, Column, Kind::*, Sink, Table};
 
 /// One group's totals (also used by the manifest and, later, charts).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -75,30 +73,47 @@ pub fn segment_rows(s: &Scored) -> Vec<GroupRow> {
     out
 }
 
-pub fn write(rows: &[GroupRow], key: &str, w: &mut dyn Write) -> anyhow::Result<()> {
-    let mut out = csv::WriterBuilder::new().from_writer(w);
-    out.write_record([
-        key,
-        "customers",
-        "customer_share",
-        "revenue",
-        "revenue_share",
-        "mean_value_score",
-        "mean_current_score",
-        "mean_potential_score",
-    ])?;
-    for r in rows {
-        out.write_record([
-            crate::report::csvfmt::cell(&r.group).into_owned(),
-            r.customers.to_string(),
-            fixed(r.customer_share, 4),
-            fixed(r.revenue, 2),
-            fixed(r.revenue_share, 4),
-            fixed(r.mean_value_score, 2),
-            fixed(r.mean_current_score, 2),
-            fixed(r.mean_potential_score, 2),
-        ])?;
+const fn group_columns(key: &'static str) -> [Column; 8] {
+    [
+        col(key, Text),
+        col("customers", Int),
+        col("customer_share", Fixed(4)),
+        col("revenue", Fixed(2)),
+        col("revenue_share", Fixed(4)),
+        col("mean_value_score", Fixed(2)),
+        col("mean_current_score", Fixed(2)),
+        col("mean_potential_score", Fixed(2)),
+    ]
+}
+const TIER_COLUMNS: [Column; 8] = group_columns("tier");
+const SEGMENT_COLUMNS: [Column; 8] = group_columns("segment");
+
+/// `tiers.csv` or `segments.csv` (by `key`) for the format writers.
+pub struct GroupTable<'a> {
+    pub key: &'static str,
+    pub rows: &'a [GroupRow],
+}
+
+impl Table for GroupTable<'_> {
+    fn columns(&self) -> &'static [Column] {
+        if self.key == "tier" {
+            &TIER_COLUMNS
+        } else {
+            &SEGMENT_COLUMNS
+        }
     }
-    out.flush()?;
-    Ok(())
+    fn rows<S: Sink>(&self, out: &mut S, limit: usize) -> anyhow::Result<()> {
+        for r in self.rows.iter().take(limit) {
+            out.text(&r.group)
+                .int(r.customers as i64)
+                .fixed(r.customer_share, 4)
+                .fixed(r.revenue, 2)
+                .fixed(r.revenue_share, 4)
+                .fixed(r.mean_value_score, 2)
+                .fixed(r.mean_current_score, 2)
+                .fixed(r.mean_potential_score, 2)
+                .end()?;
+        }
+        Ok(())
+    }
 }

@@ -1,0 +1,379 @@
+//! Formats real ledgers come in and formats consultants and pipelines want out: Excel
+//! workbooks as ledger and attributes input (`--sheet`), amounts with separators and currency
+//! signs (`--amount-format`), the customer table as CSV, Parquet or JSON (`--format`) and the
+//! formatted workbook (`--xlsx`).
+
+mod common;
+
+use calamine::{Data, DataType as _, Reader};
+use common::*;
+use polars::prelude::*;
+
+fn sample_xlsx() -> std::path::PathBuf {
+    testdata("sample_ledger.xlsx")
+}
+
+#[test]
+fn an_excel_ledger_scores_exactly_like_its_csv_export() {
+    // testdata/sample_ledger.xlsx is the sample CSV written by Python's xlsxwriter
+    // (testdata/make_xlsx.py): date cells, number cells, a cover sheet first, the attributes
+    // on a third sheet.
+    let tmp = tempfile::tempdir().unwrap();
+    let (x, c) = (tmp.path().join("x"), tmp.path().join("c"));
+    let book = sample_xlsx();
+    score_ok(
+        &[&book],
+        &x,
+        &[
+            "--sheet",
+            "ledger",
+            "--attributes",
+            book.to_str().unwrap(),
+            "--attributes-sheet",
+            "attributes",
+        ],
+    );
+    score_ok(
+        &[&testdata("sample_ledger.csv")],
+        &c,
+        &[
+            "--attributes",
+            testdata("sample_attributes.csv").to_str().unwrap(),
+        ],
+    );
+    for f in ["scores.csv", "tiers.csv", "segments.csv", "prospects.csv"] {
+        assert_eq!(
+            std::fs::read(x.join(f)).unwrap(),
+            std::fs::read(c.join(f)).unwrap(),
+            "{f} differs between the xlsx and csv ledgers"
+        );
+    }
+    let m = manifest(&x);
+    assert_eq!(m["inputs"][0]["format"], "xlsx");
+    assert_eq!(m["inputs"][0]["rows_read"], 3624);
+}
+
+#[test]
+fn the_wrong_or_a_missing_sheet_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    // No --sheet: the first sheet is a cover page; the error lists the sheets.
+    custscore()
+        .args(["score", sample_xlsx().to_str().unwrap(), "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--sheet"))
+        .stderr(predicates::str::contains(
+            r#""README", "ledger", "attributes""#,
+        ))
+        .stderr(predicates::str::contains("no column for the customer role"));
+    custscore()
+        .args([
+            "score",
+            sample_xlsx().to_str().unwrap(),
+            "--sheet",
+            "Sales",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(r#"--sheet: "#))
+        .stderr(predicates::str::contains(
+            r#"has no sheet "Sales"; its sheets are "README", "ledger", "attributes""#,
+        ));
+    // Not a workbook at all.
+    let fake = tmp.path().join("fake.xlsx");
+    std::fs::write(&fake, "customer_id,date,amount\nA,2026-01-01,5\n").unwrap();
+    custscore()
+        .args(["score", fake.to_str().unwrap(), "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "fake.xlsx: not a readable workbook",
+        ));
+    assert!(!out.join("scores.csv").exists());
+}
+
+#[test]
+fn bad_cells_in_a_workbook_name_the_sheet_and_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("bad.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let s = book.add_worksheet();
+    s.set_name("Sales").unwrap();
+    for (c, h) in ["customer_id", "date", "amount"].iter().enumerate() {
+        s.write_string(0, c as u16, *h).unwrap();
+    }
+    let day = rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 3, 1).unwrap();
+    let fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    for r in 1..=3u32 {
+        s.write_string(r, 0, format!("C{r}")).unwrap();
+        s.write_datetime_with_format(r, 1, &day, &fmt).unwrap();
+        s.write_number(r, 2, 10.0 * r as f64).unwrap();
+    }
+    s.write_string(3, 2, "twelve").unwrap(); // Excel row 4
+    book.save(&path).unwrap();
+    custscore()
+        .args(["score", path.to_str().unwrap(), "--out"])
+        .arg(tmp.path().join("o"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("bad.xlsx[Sales]"))
+        .stderr(predicates::str::contains("line 4"))
+        .stderr(predicates::str::contains("twelve"));
+}
+
+#[test]
+fn grouped_amounts_need_the_flag_and_are_then_read_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = testdata("amounts_grouped.csv");
+    let out = tmp.path().join("o");
+    custscore()
+        .args(["score", ledger.to_str().unwrap(), "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--amount-format"));
+    score_ok(
+        &[&ledger],
+        &out,
+        &["--amount-format", "grouped", "--model", "none"],
+    );
+    let t = Table::read(&out.join("scores.csv"));
+    // A: 1234.50 + 12000 - 234.50; B: 1000.25 - 1000.25 + 2500; C: 880.
+    assert_eq!(t.get("A", "monetary"), "13000.00");
+    assert_eq!(t.get("A", "returns"), "234.50");
+    assert_eq!(t.get("B", "monetary"), "2500.00");
+    assert_eq!(t.get("C", "monetary"), "880.00");
+    // The other convention is refused, not misread: "¥1,234.50" under decimal-comma.
+    custscore()
+        .args([
+            "score",
+            ledger.to_str().unwrap(),
+            "--amount-format",
+            "grouped-decimal-comma",
+            "--out",
+        ])
+        .arg(tmp.path().join("o2"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("grouped-decimal-comma"));
+    custscore()
+        .args([
+            "score",
+            ledger.to_str().unwrap(),
+            "--amount-format",
+            "fancy",
+            "--out",
+        ])
+        .arg(tmp.path().join("o3"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--amount-format: unknown amount format",
+        ));
+}
+
+/// The CSV's cell for row `r`, column `c`, as the typed value the other formats should hold.
+fn csv_cell_matches(csv: &str, other: &AnyValue) -> bool {
+    match other {
+        AnyValue::Null => csv.is_empty(),
+        AnyValue::Int64(v) => csv == v.to_string(),
+        AnyValue::Float64(v) => csv.parse::<f64>().is_ok_and(|c| c == *v),
+        AnyValue::String(s) => csv == *s,
+        AnyValue::StringOwned(s) => csv == s.as_str(),
+        AnyValue::Date(d) => csv == custscore::ledger::parse::format_day(*d),
+        v => panic!("unexpected value {v:?}"),
+    }
+}
+
+#[test]
+fn parquet_and_json_hold_the_same_table_as_the_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = testdata("sample_ledger.csv");
+    let (c, p, j) = (
+        tmp.path().join("c"),
+        tmp.path().join("p"),
+        tmp.path().join("j"),
+    );
+    let attrs = testdata("sample_attributes.csv");
+    let extra = ["--attributes", attrs.to_str().unwrap()];
+    score_ok(&[&ledger], &c, &extra);
+    score_ok(
+        &[&ledger],
+        &p,
+        &[&extra[..], &["--format", "parquet"]].concat(),
+    );
+    score_ok(
+        &[&ledger],
+        &j,
+        &[&extra[..], &["--format", "json"]].concat(),
+    );
+    assert!(!p.join("scores.csv").exists() && !j.join("scores.csv").exists());
+    let csv = Table::read(&c.join("scores.csv"));
+
+    let df = ParquetReader::new(std::fs::File::open(p.join("scores.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(names, csv.header);
+    assert_eq!(df.height(), csv.rows.len());
+    assert_eq!(
+        df.column("first_purchase").unwrap().dtype(),
+        &DataType::Date
+    );
+    assert_eq!(df.column("rank").unwrap().dtype(), &DataType::Int64);
+    assert_eq!(df.column("monetary").unwrap().dtype(), &DataType::Float64);
+    // Without --previous the comparison columns are typed and all null.
+    assert_eq!(df.column("rank_prev").unwrap().null_count(), df.height());
+    for (r, row) in csv.rows.iter().enumerate() {
+        for (k, cell) in row.iter().enumerate() {
+            let v = df.columns()[k].get(r).unwrap();
+            assert!(
+                csv_cell_matches(cell, &v),
+                "row {r} column {}: csv {cell:?}, parquet {v:?}",
+                csv.header[k]
+            );
+        }
+    }
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(j.join("scores.json")).unwrap()).unwrap();
+    let items = json.as_array().unwrap();
+    assert_eq!(items.len(), csv.rows.len());
+    for (row, obj) in csv.rows.iter().zip(items) {
+        let obj = obj.as_object().unwrap();
+        let keys: Vec<&String> = obj.keys().collect();
+        assert_eq!(keys.len(), csv.header.len());
+        for (name, cell) in csv.header.iter().zip(row) {
+            let v = &obj[name];
+            let same = match v {
+                serde_json::Value::Null => cell.is_empty(),
+                serde_json::Value::String(s) => s == cell,
+                serde_json::Value::Number(n) => n.as_f64().unwrap() == cell.parse::<f64>().unwrap(),
+                _ => false,
+            };
+            assert!(same, "column {name}: csv {cell:?}, json {v}");
+        }
+    }
+    // A run in another format is a valid --previous.
+    let next = tmp.path().join("next");
+    score_ok(
+        &[&ledger],
+        &next,
+        &[&extra[..], &["--previous", p.to_str().unwrap()]].concat(),
+    );
+    let t = Table::read(&next.join("scores.csv"));
+    assert!(t.column("tier_change").iter().all(|c| *c == "same"));
+    score_ok(
+        &[&ledger],
+        &next,
+        &[&extra[..], &["--previous", j.to_str().unwrap()]].concat(),
+    );
+    let t = Table::read(&next.join("scores.csv"));
+    assert!(t.column("tier_change").iter().all(|c| *c == "same"));
+}
+
+#[test]
+fn the_workbook_has_a_typed_sheet_per_table_and_runs_no_formula() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = tmp.path().join("l.csv");
+    std::fs::write(
+        &ledger,
+        "customer_id,date,amount\n\
+         =HYPERLINK(\"http://x\"),2026-01-05,100\n\
+         =HYPERLINK(\"http://x\"),2026-02-05,100\n\
+         @SUM(A1),2026-01-07,50\n\
+         B,2026-03-01,75\n",
+    )
+    .unwrap();
+    let (prev, out) = (tmp.path().join("prev"), tmp.path().join("o"));
+    score_ok(
+        &[&ledger],
+        &prev,
+        &["--model", "none", "--as-of", "2026-02-28"],
+    );
+    score_ok(
+        &[&ledger],
+        &out,
+        &[
+            "--model",
+            "none",
+            "--xlsx",
+            "--previous",
+            prev.to_str().unwrap(),
+        ],
+    );
+    let path = out.join("custscore.xlsx");
+    let mut book = calamine::open_workbook_auto(&path).unwrap();
+    assert_eq!(
+        book.sheet_names(),
+        ["scores", "tiers", "segments", "migration"]
+    );
+    let scores = book.worksheet_range("scores").unwrap();
+    let csv = Table::read(&out.join("scores.csv"));
+    let header: Vec<String> = scores
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    assert_eq!(header, csv.header);
+    assert_eq!(scores.height(), csv.rows.len() + 1);
+    let ids: Vec<String> = scores.rows().skip(1).map(|r| r[1].to_string()).collect();
+    // The CSV shows risky text with a leading quote; the workbook holds the text itself,
+    // as a string cell: no formula anywhere.
+    assert!(ids.contains(&"=HYPERLINK(\"http://x\")".to_string()));
+    assert!(ids.contains(&"@SUM(A1)".to_string()));
+    let formulas = book.worksheet_formula("scores").unwrap();
+    assert!(
+        formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+        "no formula cells"
+    );
+    // Types: rank a number, monetary a number equal to the CSV's, first_purchase a date.
+    let row1: Vec<Data> = scores.rows().nth(1).unwrap().to_vec();
+    let (rank, money, first) = (
+        csv.col("rank"),
+        csv.col("monetary"),
+        csv.col("first_purchase"),
+    );
+    assert!(matches!(row1[rank], Data::Float(1.0) | Data::Int(1)));
+    assert_eq!(
+        row1[money].as_f64().unwrap(),
+        csv.rows[0][money].parse::<f64>().unwrap()
+    );
+    match &row1[first] {
+        Data::DateTime(d) => assert!(d.is_datetime()),
+        other => panic!("first_purchase is not a date cell: {other:?}"),
+    }
+    let migration = book.worksheet_range("migration").unwrap();
+    assert_eq!(migration.height(), 26, "header and 5×5 cells");
+    // Same run, same bytes (the workbook is dated by the as-of day, not today).
+    let again = tmp.path().join("again");
+    score_ok(
+        &[&ledger],
+        &again,
+        &[
+            "--model",
+            "none",
+            "--xlsx",
+            "--previous",
+            prev.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        std::fs::read(again.join("custscore.xlsx")).unwrap()
+    );
+    // A later run without --xlsx removes the stale workbook.
+    score_ok(&[&ledger], &out, &["--model", "none"]);
+    assert!(!path.exists());
+}
