@@ -2,11 +2,13 @@
 //! `--calibration-end`), predict each calibration customer's purchase days in the holdout
 //! period (to `--holdout-end`), and compare with what happened: totals, per-customer MAE and
 //! RMSE, and mean predicted against mean actual by calibration frequency (0, 1, … 7+), the
-//! standard check of Fader, Hardie & Lee (2005, figure 3).
+//! standard check of Fader, Hardie & Lee (2005, figure 3). Each model asked for is fitted and
+//! scored on the same split (by default BG/NBD and Pareto/NBD side by side).
 
 use anyhow::Context;
 use serde::Serialize;
 
+use crate::config::ModelKind;
 use crate::error::InputError;
 use crate::features;
 use crate::ledger::{self, parse::format_day};
@@ -23,8 +25,9 @@ pub struct Row {
     pub x: u32,
     pub t_x: i32,
     pub t: i32,
-    /// Expected purchase days in the holdout period (`None` when no model was fitted).
-    pub predicted: Option<f64>,
+    /// Expected purchase days in the holdout period, one per model in [`Backtest::models`]
+    /// order (`None` when that model could not be fitted).
+    pub predicted: Vec<Option<f64>>,
     /// Purchase days in the holdout period.
     pub actual: u32,
 }
@@ -35,8 +38,19 @@ pub struct FrequencyRow {
     /// "0" … "6", then "7+".
     pub frequency: String,
     pub customers: usize,
-    pub mean_predicted: f64,
     pub mean_actual: f64,
+    /// One per model, in [`Backtest::models`] order.
+    pub mean_predicted: Vec<f64>,
+}
+
+/// One model's fit and errors.
+#[derive(Debug, Serialize)]
+pub struct ModelResult {
+    pub model: ModelKind,
+    pub predicted_total: f64,
+    pub mae: f64,
+    pub rmse: f64,
+    pub fit: ModelReport,
 }
 
 /// A finished backtest.
@@ -49,20 +63,23 @@ pub struct Backtest {
     #[serde(serialize_with = "as_date")]
     pub holdout_end: i32,
     pub holdout_days: i32,
-    pub predicted_total: f64,
+    pub customers_in_calibration: usize,
     pub actual_total: u64,
-    pub mae: f64,
-    pub rmse: f64,
+    pub models: Vec<ModelResult>,
     pub by_frequency: Vec<FrequencyRow>,
-    pub model: ModelReport,
 }
 
 fn as_date<S: serde::Serializer>(d: &i32, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_day(*d))
 }
 
-/// Runs a backtest. `req.read.as_of` is the holdout end, if given.
-pub fn run(req: &Request, calibration_end: i32, progress: &Progress) -> anyhow::Result<Backtest> {
+/// Runs a backtest of each of `models`. `req.read.as_of` is the holdout end, if given.
+pub fn run(
+    req: &Request,
+    calibration_end: i32,
+    models: &[ModelKind],
+    progress: &Progress,
+) -> anyhow::Result<Backtest> {
     let ledger = ledger::read_ledger(&req.ledgers, &req.read, progress)?;
     let (Some(first), Some(last)) = (ledger.first_day, ledger.last_day) else {
         return Err(
@@ -88,9 +105,15 @@ pub fn run(req: &Request, calibration_end: i32, progress: &Progress) -> anyhow::
         .into());
     }
     let holdout_days = holdout_end - calibration_end;
-    let mut settings = req.settings.model.clone();
-    settings.horizon_days = holdout_days as u32;
-    let (predictions, report) = model::fit_and_predict(&customers, &settings);
+    let fits: Vec<(model::Predictions, ModelReport)> = models
+        .iter()
+        .map(|&m| {
+            let mut settings = req.settings.model.clone();
+            settings.horizon_days = holdout_days as u32;
+            settings.model = m;
+            model::fit_and_predict(&customers, &settings)
+        })
+        .collect();
 
     // Purchase days in the holdout period, per customer (interner index).
     let mut days: Vec<(u32, i32)> = ledger
@@ -117,7 +140,7 @@ pub fn run(req: &Request, calibration_end: i32, progress: &Progress) -> anyhow::
                 x: customers.order_days[i] - 1,
                 t_x: customers.last_purchase[i] - customers.first_purchase[i],
                 t: customers.tenure_days[i],
-                predicted: predictions.expected_purchases[i],
+                predicted: fits.iter().map(|f| f.0.expected_purchases[i]).collect(),
                 actual: actual_by_customer[idx as usize],
             })
         })
@@ -125,11 +148,21 @@ pub fn run(req: &Request, calibration_end: i32, progress: &Progress) -> anyhow::
     rows.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
 
     let n = rows.len() as f64;
-    let predicted_total: f64 = rows.iter().filter_map(|r| r.predicted).sum();
     let actual_total: u64 = rows.iter().map(|r| u64::from(r.actual)).sum();
-    let err = |r: &Row| r.predicted.unwrap_or(0.0) - f64::from(r.actual);
-    let mae = rows.iter().map(|r| err(r).abs()).sum::<f64>() / n;
-    let rmse = (rows.iter().map(|r| err(r).powi(2)).sum::<f64>() / n).sqrt();
+    let results = fits
+        .into_iter()
+        .enumerate()
+        .map(|(m, (_, fit))| {
+            let err = |r: &Row| r.predicted[m].unwrap_or(0.0) - f64::from(r.actual);
+            ModelResult {
+                model: models[m],
+                predicted_total: rows.iter().filter_map(|r| r.predicted[m]).sum(),
+                mae: rows.iter().map(|r| err(r).abs()).sum::<f64>() / n,
+                rmse: (rows.iter().map(|r| err(r).powi(2)).sum::<f64>() / n).sqrt(),
+                fit,
+            }
+        })
+        .collect();
     let by_frequency = (0..=7u32)
         .map(|f| {
             let members: Vec<&Row> = rows
@@ -141,54 +174,84 @@ pub fn run(req: &Request, calibration_end: i32, progress: &Progress) -> anyhow::
             FrequencyRow {
                 frequency: if f < 7 { f.to_string() } else { "7+".into() },
                 customers: k,
-                mean_predicted: mean(members.iter().filter_map(|r| r.predicted).sum()),
                 mean_actual: mean(members.iter().map(|r| f64::from(r.actual)).sum()),
+                mean_predicted: (0..models.len())
+                    .map(|m| mean(members.iter().filter_map(|r| r.predicted[m]).sum()))
+                    .collect(),
             }
         })
         .collect();
     Ok(Backtest {
+        customers_in_calibration: rows.len(),
         customers: rows,
         calibration_end,
         holdout_end,
         holdout_days,
-        predicted_total,
         actual_total,
-        mae,
-        rmse,
+        models: results,
         by_frequency,
-        model: report,
     })
+}
+
+/// A model's short name in column names: `bgnbd`, `pnbd`.
+fn key(m: ModelKind) -> &'static str {
+    match m {
+        ModelKind::Bgnbd => "bgnbd",
+        ModelKind::Pnbd => "pnbd",
+        ModelKind::None => "none",
+    }
 }
 
 /// Writes `backtest.json`, `backtest_by_frequency.csv` and `backtest_customers.csv`.
 pub fn write(bt: &Backtest, mut out: OutDir) -> anyhow::Result<()> {
     out.write("backtest_customers.csv", |w| {
         let mut c = csv::Writer::from_writer(w);
-        c.write_record(["customer_id", "x", "t_x", "T", "predicted", "actual"])?;
+        let mut header: Vec<String> = ["customer_id", "x", "t_x", "T", "actual"]
+            .map(String::from)
+            .to_vec();
+        header.extend(
+            bt.models
+                .iter()
+                .map(|m| format!("predicted_{}", key(m.model))),
+        );
+        c.write_record(&header)?;
         for r in &bt.customers {
-            let predicted = r.predicted.map_or(String::new(), |p| fixed(p, 4));
-            c.write_record([
-                &*crate::report::csvfmt::cell(&r.customer_id),
-                &r.x.to_string(),
-                &r.t_x.to_string(),
-                &r.t.to_string(),
-                &predicted,
-                &r.actual.to_string(),
-            ])?;
+            let mut rec = vec![
+                crate::report::csvfmt::cell(&r.customer_id).into_owned(),
+                r.x.to_string(),
+                r.t_x.to_string(),
+                r.t.to_string(),
+                r.actual.to_string(),
+            ];
+            rec.extend(
+                r.predicted
+                    .iter()
+                    .map(|p| p.map_or(String::new(), |p| fixed(p, 4))),
+            );
+            c.write_record(&rec)?;
         }
         c.flush()?;
         Ok(())
     })?;
     out.write("backtest_by_frequency.csv", |w| {
         let mut c = csv::Writer::from_writer(w);
-        c.write_record(["frequency", "customers", "mean_predicted", "mean_actual"])?;
+        let mut header: Vec<String> = ["frequency", "customers", "mean_actual"]
+            .map(String::from)
+            .to_vec();
+        header.extend(
+            bt.models
+                .iter()
+                .map(|m| format!("mean_predicted_{}", key(m.model))),
+        );
+        c.write_record(&header)?;
         for r in &bt.by_frequency {
-            c.write_record([
-                r.frequency.as_str(),
-                &r.customers.to_string(),
-                &fixed(r.mean_predicted, 4),
-                &fixed(r.mean_actual, 4),
-            ])?;
+            let mut rec = vec![
+                r.frequency.clone(),
+                r.customers.to_string(),
+                fixed(r.mean_actual, 4),
+            ];
+            rec.extend(r.mean_predicted.iter().map(|p| fixed(*p, 4)));
+            c.write_record(&rec)?;
         }
         c.flush()?;
         Ok(())

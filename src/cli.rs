@@ -161,7 +161,7 @@ pub struct ScoreArgs {
     #[arg(long)]
     pub xlsx: bool,
 
-    /// Buy-till-you-die model: bgnbd (BG/NBD with Gamma-Gamma spend) or none [default: bgnbd]
+    /// Buy-till-you-die model: bgnbd (BG/NBD) or pnbd (Pareto/NBD), both with Gamma-Gamma spend; or none [default: bgnbd]
     #[arg(long, value_name = "MODEL")]
     pub model: Option<String>,
 

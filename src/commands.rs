@@ -193,19 +193,48 @@ fn backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     }
     let mut req = request(a)?;
     req.read.as_of = holdout_end;
+    // Both count models side by side unless one is asked for.
+    let models = match req.settings.model.model {
+        _ if a.model.is_none() => vec![ModelKind::Bgnbd, ModelKind::Pnbd],
+        ModelKind::None => {
+            return Err(InputError::flag(
+                "--model",
+                "a backtest needs a model: bgnbd or pnbd (without --model, both)",
+            )
+            .into())
+        }
+        m => vec![m],
+    };
     let out = OutDir::prepare(&a.out)?;
     check_ledgers(&req)?;
     let progress = Progress::new(a.quiet);
-    let bt = crate::backtest::run(&req, calibration_end, &progress)?;
+    let bt = crate::backtest::run(&req, calibration_end, &models, &progress)?;
     crate::backtest::write(&bt, out).context("writing the backtest reports")?;
     if !a.quiet {
+        for m in &bt.models {
+            for w in &m.fit.warnings {
+                eprintln!("custscore: warning: {w}");
+            }
+        }
+        let predicted: Vec<String> = bt
+            .models
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} predicted {:.1} (MAE {:.3})",
+                    m.model.label(),
+                    m.predicted_total,
+                    m.mae
+                )
+            })
+            .collect();
         eprintln!(
-            "custscore: backtest of {} customers, calibration to {}, holdout to {}: predicted {:.1} repeat purchases, actual {} -> {}",
+            "custscore: backtest of {} customers, calibration to {}, holdout to {}: {} repeat purchases actual; {} -> {}",
             bt.customers.len(),
             parse::format_day(bt.calibration_end),
             parse::format_day(bt.holdout_end),
-            bt.predicted_total,
             bt.actual_total,
+            predicted.join(", "),
             a.out.display()
         );
     }
@@ -251,7 +280,7 @@ fn score(args: &ScoreArgs) -> anyhow::Result<()> {
             "out": args.out.display().to_string(),
             "rows": m.rows,
             "customers": m.customers,
-            "model_fitted": scored.model.bgnbd.is_some(),
+            "model_fitted": scored.model.bgnbd.is_some() || scored.model.pnbd.is_some(),
             "warnings": scored.model.warnings,
             "comparison": m.comparison,
         });
@@ -304,17 +333,11 @@ pub fn request(args: &ScoreArgs) -> anyhow::Result<Request> {
         settings.model.model = match m.as_str() {
             "bgnbd" => ModelKind::Bgnbd,
             "none" => ModelKind::None,
-            "pnbd" => {
-                return Err(InputError::flag(
-                    "--model",
-                    "pnbd (Pareto/NBD) is not available yet; use bgnbd",
-                )
-                .into())
-            }
+            "pnbd" => ModelKind::Pnbd,
             other => {
                 return Err(InputError::flag(
                     "--model",
-                    format!("{other:?}: expected bgnbd or none"),
+                    format!("{other:?}: expected bgnbd, pnbd or none"),
                 )
                 .into())
             }

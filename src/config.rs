@@ -202,8 +202,21 @@ pub struct FlagSettings {
 pub enum ModelKind {
     /// BG/NBD (Fader, Hardie & Lee 2005).
     Bgnbd,
+    /// Pareto/NBD (Schmittlein, Morrison & Colombo 1987).
+    Pnbd,
     /// No model: the model columns stay empty.
     None,
+}
+
+impl ModelKind {
+    /// The model's name in messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            ModelKind::Bgnbd => "BG/NBD",
+            ModelKind::Pnbd => "Pareto/NBD",
+            ModelKind::None => "no model",
+        }
+    }
 }
 
 /// The unit model parameters and log-likelihood are stated in.
@@ -219,6 +232,14 @@ impl TimeUnit {
         match self {
             TimeUnit::Days => 1.0,
             TimeUnit::Weeks => 7.0,
+        }
+    }
+
+    /// "day" or "week".
+    pub fn singular(self) -> &'static str {
+        match self {
+            TimeUnit::Days => "day",
+            TimeUnit::Weeks => "week",
         }
     }
 }
@@ -442,7 +463,7 @@ one_off_quantile = 0.9          # one_off_project: one purchase day, revenue at 
 one_off_min_days = 90           # ...and nothing since for this many days
 
 [model]
-model = "bgnbd"                 # "bgnbd" (BG/NBD with Gamma-Gamma) or "none"
+model = "bgnbd"                 # "bgnbd" (BG/NBD), "pnbd" (Pareto/NBD), both with Gamma-Gamma; or "none"
 horizon_days = 90               # days ahead for expected_purchases, p_buy and clv
 discount_rate = 0.1             # annual discount rate for clv
 time_unit = "days"              # unit of the parameters in the manifest: "days" or "weeks"

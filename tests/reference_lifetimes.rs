@@ -163,6 +163,8 @@ fn bgnbd_and_gamma_gamma_match_lifetimes_on_cdnow() {
             "1997-09-30",
             "--holdout-end",
             "1998-06-30",
+            "--model",
+            "bgnbd",
         ])
         .args([
             "--time-unit",
@@ -189,7 +191,7 @@ fn bgnbd_and_gamma_gamma_match_lifetimes_on_cdnow() {
         actual_total += row[theirs.col("actual")].parse::<u64>().unwrap();
         let (t, o): (f64, f64) = (
             row[theirs.col("predicted")].parse().unwrap(),
-            mine[ours.col("predicted")].parse().unwrap(),
+            mine[ours.col("predicted_bgnbd")].parse().unwrap(),
         );
         assert!(
             (t - o).abs() <= 5e-5 + 1e-4 * t.abs(),
@@ -215,4 +217,122 @@ fn bgnbd_and_gamma_gamma_match_lifetimes_on_cdnow() {
     );
 
     eprintln!("largest per-customer differences: p_alive {:.2e}, expected_purchases {:.2e}, expected_spend {:.2e}", worst[0], worst[1], worst[2]);
+}
+
+#[test]
+fn pareto_nbd_matches_lifetimes_on_cdnow() {
+    // Tolerances: log-likelihood at least lifetimes' and within 1e-9 relative of it (lifetimes
+    // stops its Nelder-Mead search a little short); parameters within 1e-3 relative; summed
+    // per-customer log-likelihood that lifetimes computes at custscore's parameters equal to
+    // custscore's within 1e-10 relative (the same formula, two implementations); per customer
+    // P(alive) and expected purchases in 90 days, from lifetimes at custscore's parameters,
+    // within 5e-5 (the CSV's 4 decimals).
+    let py = common::python_with("lifetimes-venv", "CUSTSCORE_LIFETIMES_PYTHON", PINS);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
+    let (ledger, reference) = (tmp.path().join("cdnow.csv"), tmp.path().join("ref.json"));
+    run(Command::new(&py)
+        .arg(dir.join("lifetimes_cdnow.py"))
+        .arg(&ledger)
+        .arg(&reference)
+        .arg(tmp.path().join("per.csv"))
+        .arg(tmp.path().join("holdout.csv")));
+    let out = tmp.path().join("out");
+    score_ok(
+        &[&ledger],
+        &out,
+        &[
+            "--as-of",
+            "1997-09-30",
+            "--time-unit",
+            "weeks",
+            "--model",
+            "pnbd",
+        ],
+    );
+    let theirs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&reference).unwrap()).unwrap();
+    let ours = manifest(&out)["model"].clone();
+    assert!(ours.get("bgnbd").is_none());
+    let (pn, tp) = (&ours["pnbd"], &theirs["pnbd"]);
+    assert_eq!(pn["converged"], true);
+    let (ll, tll) = (
+        pn["log_likelihood"].as_f64().unwrap(),
+        tp["log_likelihood"].as_f64().unwrap(),
+    );
+    assert!(
+        ll >= tll - 1e-9 * tll.abs(),
+        "custscore LL {ll} below lifetimes' {tll}"
+    );
+    assert!(rel(ll, tll) < 1e-9, "LL {ll} vs {tll}");
+    let p = |k: &str| pn["params"][k].as_f64().unwrap();
+    for k in ["r", "alpha", "s", "beta"] {
+        assert!(
+            rel(p(k), tp[k].as_f64().unwrap()) < 1e-3,
+            "Pareto/NBD {k}: {} vs {}",
+            p(k),
+            tp[k]
+        );
+    }
+    // Fader & Hardie's published CDNOW estimates: r = 0.553, α = 10.578, s = 0.606,
+    // β = 11.669, LL = −9595.0.
+    assert_eq!(
+        format!(
+            "{:.3} {:.3} {:.3} {:.3} {:.1}",
+            p("r"),
+            p("alpha"),
+            p("s"),
+            p("beta"),
+            ll
+        ),
+        "0.553 10.578 0.606 11.669 -9595.0"
+    );
+
+    let at = tmp.path().join("at.csv");
+    run(Command::new(&py)
+        .arg(dir.join("lifetimes_pnbd_at.py"))
+        .arg(&ledger)
+        .args(["r", "alpha", "s", "beta"].map(|k| format!("{:.17e}", p(k))))
+        .arg(&at));
+    let theirs = Table::read(&at);
+    let their_ll: f64 = theirs
+        .column("log_likelihood")
+        .iter()
+        .map(|v| v.parse::<f64>().unwrap())
+        .sum();
+    assert!(
+        rel(ll, their_ll) < 1e-10,
+        "LL {ll} vs lifetimes at our parameters {their_ll}"
+    );
+    let ours = Table::read(&out.join("scores.csv"));
+    let by_id: HashMap<&str, &Vec<String>> = ours
+        .rows
+        .iter()
+        .map(|r| (r[ours.col("customer_id")].as_str(), r))
+        .collect();
+    assert_eq!(by_id.len(), theirs.rows.len());
+    for row in &theirs.rows {
+        let mine = by_id[row[theirs.col("customer_id")].as_str()];
+        for col in ["p_alive", "expected_purchases"] {
+            let (t, o): (f64, f64) = (
+                row[theirs.col(col)].parse().unwrap(),
+                mine[ours.col(col)].parse().unwrap(),
+            );
+            assert!(
+                (t - o).abs() <= 5e-5 + 1e-12,
+                "customer {}: {col} {o} vs lifetimes {t}",
+                row[0]
+            );
+        }
+        // p_buy lies between nothing and P(alive).
+        let (buy, alive): (f64, f64) = (
+            mine[ours.col("p_buy")].parse().unwrap(),
+            mine[ours.col("p_alive")].parse().unwrap(),
+        );
+        assert!(
+            (0.0..=alive + 1e-4).contains(&buy),
+            "customer {}: p_buy {buy}, p_alive {alive}",
+            row[0]
+        );
+    }
 }

@@ -461,12 +461,64 @@ fn backtest_counts_holdout_purchase_days_per_calibration_customer() {
     assert_eq!(bt["actual_total"], 2);
     assert_eq!(bt["holdout_end"], "2025-05-20");
     assert_eq!(bt["holdout_days"], 50);
-    let predicted: f64 = rows
-        .column("predicted")
-        .iter()
-        .map(|p| p.parse::<f64>().unwrap())
-        .sum();
-    assert!((bt["predicted_total"].as_f64().unwrap() - predicted).abs() < 1e-3);
+    // Without --model both count models are backtested side by side.
+    assert_eq!(bt["models"][0]["model"], "bgnbd");
+    assert_eq!(bt["models"][1]["model"], "pnbd");
+    for (m, col) in [(0, "predicted_bgnbd"), (1, "predicted_pnbd")] {
+        let predicted: f64 = rows
+            .column(col)
+            .iter()
+            .map(|p| p.parse::<f64>().unwrap())
+            .sum();
+        let total = bt["models"][m]["predicted_total"].as_f64().unwrap();
+        assert!(
+            (total - predicted).abs() < 1e-3,
+            "{col}: {total} vs {predicted}"
+        );
+        let mae = (rows.column(col).iter().zip(rows.column("actual")))
+            .map(|(p, a)| (p.parse::<f64>().unwrap() - a.parse::<f64>().unwrap()).abs())
+            .sum::<f64>()
+            / 2.0;
+        assert!((bt["models"][m]["mae"].as_f64().unwrap() - mae).abs() < 1e-3);
+    }
+    let by_f = Table::read(&out.join("backtest_by_frequency.csv"));
+    assert_eq!(
+        by_f.header,
+        [
+            "frequency",
+            "customers",
+            "mean_actual",
+            "mean_predicted_bgnbd",
+            "mean_predicted_pnbd"
+        ]
+    );
+    // One model when asked; none is refused.
+    custscore()
+        .args([
+            "backtest",
+            l.to_str().unwrap(),
+            "--calibration-end",
+            "2025-03-31",
+        ])
+        .args(["--model", "pnbd", "--quiet", "--out", out.to_str().unwrap()])
+        .assert()
+        .success();
+    let rows = Table::read(&out.join("backtest_customers.csv"));
+    assert_eq!(
+        rows.header,
+        ["customer_id", "x", "t_x", "T", "actual", "predicted_pnbd"]
+    );
+    custscore()
+        .args([
+            "backtest",
+            l.to_str().unwrap(),
+            "--calibration-end",
+            "2025-03-31",
+        ])
+        .args(["--model", "none", "--out", out.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("a backtest needs a model"));
 }
 
 #[test]

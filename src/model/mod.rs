@@ -7,8 +7,10 @@
 //! (x, t_x, T) are fitted and predicted once.
 
 mod bgnbd;
+pub mod dual;
 mod gamma_gamma;
 pub mod optimize;
+mod pnbd;
 pub mod special;
 
 use std::collections::BTreeMap;
@@ -18,6 +20,7 @@ use serde::Serialize;
 pub use bgnbd::Params as BgNbdParams;
 pub use gamma_gamma::Params as GammaGammaParams;
 use optimize::{maximise, Fit};
+pub use pnbd::Params as ParetoNbdParams;
 
 use crate::config::{ModelKind, ModelSettings, TimeUnit};
 use crate::features::Customers;
@@ -75,6 +78,8 @@ pub struct ModelReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bgnbd: Option<FittedModel<BgNbdParams>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub pnbd: Option<FittedModel<ParetoNbdParams>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gamma_gamma: Option<FittedModel<GammaGammaParams>>,
     /// Why a model is missing or should not be trusted.
     pub warnings: Vec<String>,
@@ -107,6 +112,34 @@ fn fitted<P>(params: P, fit: &Fit) -> FittedModel<P> {
     }
 }
 
+/// The fitted purchase-count model.
+#[derive(Debug, Clone, Copy)]
+enum Counting {
+    Bg(BgNbdParams),
+    Pnbd(ParetoNbdParams),
+}
+
+impl Counting {
+    fn p_alive(&self, x: f64, tx: f64, t: f64) -> f64 {
+        match self {
+            Counting::Bg(p) => p.p_alive(x, tx, t),
+            Counting::Pnbd(p) => p.p_alive(x, tx, t),
+        }
+    }
+    fn expected_purchases(&self, x: f64, tx: f64, t: f64, h: f64) -> f64 {
+        match self {
+            Counting::Bg(p) => p.expected_purchases(x, tx, t, h),
+            Counting::Pnbd(p) => p.expected_purchases(x, tx, t, h),
+        }
+    }
+    fn p_buy(&self, x: f64, tx: f64, t: f64, h: f64) -> f64 {
+        match self {
+            Counting::Bg(p) => p.p_buy(x, tx, t, h),
+            Counting::Pnbd(p) => p.p_buy(x, tx, t, h),
+        }
+    }
+}
+
 /// Length of one CLV step in days: value is discounted at the end of each 30-day step.
 const CLV_STEP_DAYS: u32 = 30;
 
@@ -123,6 +156,7 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
         repeat_buyers: c.order_days.iter().filter(|&&d| d > 1).count(),
         groups: 0,
         bgnbd: None,
+        pnbd: None,
         gamma_gamma: None,
         warnings: Vec::new(),
         fit_ms: 0,
@@ -154,29 +188,61 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
         data.t.push(f64::from(t) / unit);
         data.w.push(f64::from(w));
     }
+    let name = s.model.label();
     if report.repeat_buyers == 0 {
-        report.warnings.push("BG/NBD not fitted: no customer has bought on two different days, so the model cannot be identified; the model columns are empty".into());
+        report.warnings.push(format!("{name} not fitted: no customer has bought on two different days, so the model cannot be identified; the model columns are empty"));
         return (out, report);
     }
     let mean_t =
         data.t.iter().zip(&data.w).map(|(t, w)| t * w).sum::<f64>() / data.w.iter().sum::<f64>();
-    let starts = [
-        vec![1.0, mean_t.max(1e-3), 1.0, 1.0],
-        vec![0.5, (mean_t / 4.0).max(1e-3), 0.8, 2.5],
-        vec![0.25, 1.0, 0.8, 2.5],
-    ];
-    let Some(fit) = maximise(&data, &starts) else {
-        report.warnings.push("BG/NBD not fitted: the likelihood could not be maximised from any starting point; the model columns are empty".into());
+    let fit = match s.model {
+        ModelKind::Pnbd => maximise(
+            &pnbd::Data(&data),
+            &[
+                vec![1.0, mean_t.max(1e-3), 1.0, mean_t.max(1e-3)],
+                vec![0.5, (mean_t / 4.0).max(1e-3), 0.5, (mean_t / 2.0).max(1e-3)],
+                vec![1.0, 1.0, 1.0, 1.0],
+            ],
+        ),
+        _ => maximise(
+            &data,
+            &[
+                vec![1.0, mean_t.max(1e-3), 1.0, 1.0],
+                vec![0.5, (mean_t / 4.0).max(1e-3), 0.8, 2.5],
+                vec![0.25, 1.0, 0.8, 2.5],
+            ],
+        ),
+    };
+    let Some(fit) = fit else {
+        report.warnings.push(format!("{name} not fitted: the likelihood could not be maximised from any starting point; the model columns are empty"));
         return (out, report);
     };
-    let bg = BgNbdParams::from_slice(&fit.params);
     if !fit.converged {
         report.warnings.push(format!(
-            "BG/NBD did not converge (largest gradient {:.2e} after {} iterations): treat its predictions with care",
+            "{name} did not converge (largest gradient {:.2e} after {} iterations): treat its predictions with care",
             fit.gradient_norm, fit.iterations
         ));
     }
-    report.bgnbd = Some(fitted(bg, &fit));
+    let counting = match s.model {
+        ModelKind::Pnbd => {
+            let p = ParetoNbdParams::from_slice(&fit.params);
+            if p.s > 1e3 {
+                report.warnings.push(format!(
+                    "Pareto/NBD: s and β grew together without bound (s = {:.3e}): the data show no spread in dropout rates, so every customer's is about s/β = {:.3e} per {}; the predictions are the model's limit",
+                    p.s,
+                    p.s / p.beta,
+                    s.time_unit.singular()
+                ));
+            }
+            report.pnbd = Some(fitted(p, &fit));
+            Counting::Pnbd(p)
+        }
+        _ => {
+            let p = BgNbdParams::from_slice(&fit.params);
+            report.bgnbd = Some(fitted(p, &fit));
+            Counting::Bg(p)
+        }
+    };
 
     // Gamma-Gamma on repeat buyers with a positive mean repeat value.
     let (mut gx, mut gm) = (Vec::new(), Vec::new());
@@ -238,13 +304,13 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
         // The last step ends at the horizon, so it is the horizon's expectation too.
         let cumulative: Vec<f64> = steps
             .iter()
-            .map(|&d| bg.expected_purchases(x, tx, t, d / unit))
+            .map(|&d| counting.expected_purchases(x, tx, t, d / unit))
             .collect();
         let expected = *cumulative.last().expect("at least one step");
         (
-            bg.p_alive(x, tx, t),
+            counting.p_alive(x, tx, t),
             expected,
-            bg.p_buy(x, tx, t, h / unit),
+            counting.p_buy(x, tx, t, h / unit),
             cumulative,
         )
     };

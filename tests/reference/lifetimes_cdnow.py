@@ -6,7 +6,7 @@ Writes the raw CDNOW transaction log as a ledger CSV (customer_id,date,amount,cd
 builds lifetimes' own summary from that log (calibration to 1997-09-30, purchase days, time in
 weeks), fits BetaGeoFitter and GammaGammaFitter, and writes the parameters, the BG/NBD
 log-likelihood in weeks, and per customer P(alive), expected purchases in the next 90 days and
-expected spend; and for the holdout period to 1998-06-30, each customer's purchase days in
+expected spend; the Pareto/NBD fit (ParetoNBDFitter) and its log-likelihood; and for the holdout period to 1998-06-30, each customer's purchase days in
 it (counted by pandas) and lifetimes' predicted count. custscore's tests compare these with
 what it computes from the same ledger.
 """
@@ -17,7 +17,7 @@ import sys
 import lifetimes
 import numpy as np
 import pandas as pd
-from lifetimes import BetaGeoFitter, GammaGammaFitter
+from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
 from lifetimes.utils import summary_data_from_transaction_data
 from scipy.special import betaln, gammaln
 
@@ -42,6 +42,11 @@ A3 = -(r + x) * np.log(alpha + T)
 A4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + tx_), -np.inf)
 ll = float(np.sum(A1 + A2 + np.logaddexp(A3, A4)))
 
+# Pareto/NBD: lifetimes' fit and its own log-likelihood at its optimum (weeks).
+pnf = ParetoNBDFitter(penalizer_coef=0.0)
+pnf.fit(summary["frequency"], summary["recency"], summary["T"])
+pnbd_ll = float(ParetoNBDFitter._conditional_log_likelihood(pnf.params_.values, x, tx_, T).sum())
+
 repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
 ggf = GammaGammaFitter(penalizer_coef=0.0)
 ggf.fit(repeat["frequency"], repeat["monetary_value"])
@@ -60,6 +65,7 @@ json.dump({
     "repeat_buyers": int(len(repeat)),
     "bgnbd": {"r": r, "alpha": alpha, "a": a, "b": b, "log_likelihood": ll},
     "gamma_gamma": {k: float(ggf.params_[k]) for k in ("p", "q", "v")},
+    "pnbd": {**{k: float(pnf.params_[k]) for k in ("r", "alpha", "s", "beta")}, "log_likelihood": pnbd_ll},
 }, open(reference_out, "w"), indent=1)
 
 # Holdout: each calibration customer's distinct purchase days after 1997-09-30 up to
