@@ -13,8 +13,6 @@ pub mod optimize;
 mod pnbd;
 pub mod special;
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 pub use bgnbd::Params as BgNbdParams;
@@ -167,27 +165,38 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
         return (out, report);
     }
 
-    // Group customers by (x, t_x, T) in days; BTreeMap order (x first) is what the
-    // likelihood's per-x cache wants, and it makes every sum's order fixed.
-    let mut groups: BTreeMap<(u32, i32, i32), u32> = BTreeMap::new();
-    let key = |i: usize| {
-        (
+    // Group customers by (x, t_x, T) in days, sorted (x first): the order the likelihood's
+    // per-x cache wants, and a fixed order for every sum whatever the ledger's row order.
+    // One packed key per customer and an unstable sort: a million customers in tens of ms.
+    let key = |i: usize| -> u128 {
+        let (x, tx, t) = (
             c.order_days[i] - 1,
-            c.last_purchase[i] - c.first_purchase[i],
-            c.tenure_days[i],
-        )
+            (c.last_purchase[i] - c.first_purchase[i]) as u32,
+            c.tenure_days[i] as u32,
+        );
+        (u128::from(x) << 64) | (u128::from(tx) << 32) | u128::from(t)
     };
-    for i in 0..n {
-        *groups.entry(key(i)).or_default() += 1;
-    }
-    report.groups = groups.len();
+    let unpack = |k: u128| ((k >> 64) as u32, (k >> 32) as u32 as i32, k as u32 as i32);
+    let mut keyed: Vec<(u128, u32)> = (0..n).map(|i| (key(i), i as u32)).collect();
+    keyed.sort_unstable();
+    // `group_of[i]`: customer i's group; `keys[g]`: group g's (x, t_x, T).
+    let mut group_of = vec![0u32; n];
+    let mut keys: Vec<(u32, i32, i32)> = Vec::new();
     let mut data = bgnbd::Data::default();
-    for (&(x, tx, t), &w) in &groups {
-        data.x.push(f64::from(x));
-        data.tx.push(f64::from(tx) / unit);
-        data.t.push(f64::from(t) / unit);
-        data.w.push(f64::from(w));
+    for (k, i) in &keyed {
+        let (x, tx, t) = unpack(*k);
+        if keys.last() != Some(&(x, tx, t)) {
+            keys.push((x, tx, t));
+            data.x.push(f64::from(x));
+            data.tx.push(f64::from(tx) / unit);
+            data.t.push(f64::from(t) / unit);
+            data.w.push(0.0);
+        }
+        *data.w.last_mut().expect("a group") += 1.0;
+        group_of[*i as usize] = (keys.len() - 1) as u32;
     }
+    drop(keyed);
+    report.groups = keys.len();
     let name = s.model.label();
     if report.repeat_buyers == 0 {
         report.warnings.push(format!("{name} not fitted: no customer has bought on two different days, so the model cannot be identified; the model columns are empty"));
@@ -244,26 +253,22 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
         }
     };
 
-    // Gamma-Gamma on repeat buyers with a positive mean repeat value.
-    let (mut gx, mut gm) = (Vec::new(), Vec::new());
-    let mut spenders: Vec<usize> = (0..n)
-        .filter(|&i| c.order_days[i] > 1 && c.repeat_value[i].is_some())
+    // Gamma-Gamma on repeat buyers with a positive mean repeat value, sorted by (x, m): the
+    // likelihood's per-x cache, and a summation order fixed by the values alone (customers
+    // with equal (x, m) are interchangeable).
+    let mut spenders: Vec<(u32, u64)> = (0..n)
+        .filter(|&i| c.order_days[i] > 1)
+        .filter_map(|i| c.repeat_value[i].map(|m| (c.order_days[i] - 1, m.to_bits())))
         .collect();
-    // Sorted by x for the likelihood's per-x cache, then by id: a fixed summation order.
-    spenders.sort_unstable_by(|&a, &b| {
-        c.order_days[a]
-            .cmp(&c.order_days[b])
-            .then_with(|| c.id[a].cmp(&c.id[b]))
-    });
-    for &i in &spenders {
-        gx.push(f64::from(c.order_days[i] - 1));
-        gm.push(c.repeat_value[i].unwrap_or(0.0));
-    }
+    spenders.sort_unstable();
     let gg = if spenders.len() < 2 {
         report.warnings.push(format!("Gamma-Gamma not fitted: {} repeat buyer(s) with a positive repeat value; expected_spend and clv are empty", spenders.len()));
         None
     } else {
-        let gdata = gamma_gamma::Data { x: gx, m: gm };
+        let gdata = gamma_gamma::Data::new(
+            spenders.iter().map(|&(x, _)| f64::from(x)).collect(),
+            spenders.iter().map(|&(_, m)| f64::from_bits(m)).collect(),
+        );
         let mean_m = gdata.m.iter().sum::<f64>() / gdata.m.len() as f64;
         match maximise(
             &gdata,
@@ -315,30 +320,26 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
         )
     };
     // Groups are independent: one contiguous share per core.
-    let keys: Vec<(u32, i32, i32)> = groups.keys().copied().collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, |t| t.get())
         .min(8);
     let chunk = keys.len().div_ceil(threads).max(1);
-    let per_group: std::collections::HashMap<(u32, i32, i32), GroupPrediction> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = keys
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(|| part.iter().map(|k| (*k, predict(k))).collect::<Vec<_>>())
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("a prediction thread panicked"))
-                .collect()
-        });
+    let per_group: Vec<GroupPrediction> = std::thread::scope(|scope| {
+        let handles: Vec<_> = keys
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&predict).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a prediction thread panicked"))
+            .collect()
+    });
     let discount: Vec<f64> = steps
         .iter()
         .map(|&d| (1.0 + s.discount_rate).powf(-d / 365.0))
         .collect();
     for i in 0..n {
-        let (alive, expected, buy, cumulative) = &per_group[&key(i)];
+        let (alive, expected, buy, cumulative) = &per_group[group_of[i] as usize];
         out.p_alive[i] = Some(*alive);
         out.expected_purchases[i] = Some(*expected);
         out.p_buy[i] = Some(*buy);
