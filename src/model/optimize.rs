@@ -93,13 +93,17 @@ impl<L: Likelihood> Gradient for Objective<'_, L> {
 
 /// Maximises the likelihood from the first starting point; the others are tried only when
 /// that fit fails or does not converge, and the best is kept.
+///
+/// Stopping: the gradient of the mean log-likelihood with respect to the log-parameters
+/// below 1e-8 (at that point the log-likelihood is within about n·1e-16 of its maximum,
+/// below the rounding of its sum), or no relative change in the cost above 1e-14.
 pub fn maximise<L: Likelihood>(model: &L, starts: &[Vec<f64>]) -> Option<Fit> {
     let objective = Objective::new(model);
     let mut best: Option<Fit> = None;
     for start in starts {
         let theta0: Vec<f64> = start.iter().map(|p| p.ln()).collect();
         let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-            .with_tolerance_grad(1e-10)
+            .with_tolerance_grad(1e-8)
             .and_then(|s| s.with_tolerance_cost(1e-14))
             .expect("valid tolerances");
         let run = Executor::new(Objective::new(model), solver)
@@ -132,11 +136,15 @@ pub fn maximise<L: Likelihood>(model: &L, starts: &[Vec<f64>]) -> Option<Fit> {
             gradient_norm,
             termination,
         };
+        let converged = fit.converged;
         if best
             .as_ref()
             .is_none_or(|b| fit.log_likelihood > b.log_likelihood)
         {
             best = Some(fit);
+        }
+        if converged {
+            break;
         }
     }
     best

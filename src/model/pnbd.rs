@@ -275,6 +275,7 @@ mod tests {
             tx: vec![0.0, 3.5, 20.0, 30.0, 31.0],
             t: vec![10.0, 25.0, 38.0, 31.0, 31.0],
             w: vec![3.0, 1.0, 2.0, 1.0, 2.0],
+            days: None,
         };
         // Both branches: α > β and α < β.
         super::super::optimize::assert_gradient_matches(&Data(&data), &[0.7, 8.0, 1.3, 5.0]);
