@@ -1,8 +1,9 @@
 //! Typed errors for mistakes in what the user gave us (files, flags, configuration).
 //!
 //! Every variant names the place (file, line, column, flag or key) and says what was expected.
-//! `main` maps an [`InputError`] anywhere in the error chain to exit code 2; every other error
-//! (I/O on the output side, a bug) exits with 1.
+//! `main` maps an [`InputError`] anywhere in the error chain to exit code 2, a
+//! [`ResourceError`] (not enough memory) to 3; every other error (I/O on the output side, a
+//! bug) exits with 1.
 
 use std::path::PathBuf;
 
@@ -73,8 +74,20 @@ impl InputError {
     }
 }
 
-/// Exit code for an error chain: 2 when any link is an [`InputError`], else 1.
+/// The machine cannot do the job as asked: not enough memory for the ledger.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ResourceError(pub String);
+
+/// Exit code for an error chain: 3 when any link is a [`ResourceError`], 2 when any link is an
+/// [`InputError`], else 1.
 pub fn exit_code(err: &anyhow::Error) -> i32 {
+    if err
+        .chain()
+        .any(|e| e.downcast_ref::<ResourceError>().is_some())
+    {
+        return 3;
+    }
     if err
         .chain()
         .any(|e| e.downcast_ref::<InputError>().is_some())

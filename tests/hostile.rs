@@ -325,3 +325,40 @@ fn a_run_killed_at_any_moment_leaves_the_previous_reports_whole() {
     assert!(left.is_empty(), "{left:?}");
     eprintln!("{replaced} report files replaced by complete new ones across the kills");
 }
+
+#[test]
+fn a_ledger_too_large_for_memory_stops_before_reading_and_keeps_the_old_reports() {
+    // The budget is set small instead of making a file larger than the machine's memory.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let ledger = common::testdata("sample_ledger.csv");
+    score_ok(&[&ledger], &out, &["--model", "none"]);
+    let before = fs::read(out.join("scores.csv")).unwrap();
+    custscore()
+        .env("CUSTSCORE_MEMORY_LIMIT", "200000")
+        .args([
+            "score",
+            ledger.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .code(3)
+        .stderr(contains("sample_ledger.csv: about 3"))
+        .stderr(contains(
+            "rows would need about 0.4 MB of memory and 0.2 MB is available",
+        ));
+    assert_eq!(fs::read(out.join("scores.csv")).unwrap(), before);
+    // Enough budget: the same run goes through.
+    custscore()
+        .env("CUSTSCORE_MEMORY_LIMIT", "100000000")
+        .args([
+            "score",
+            ledger.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+        .assert()
+        .success();
+}

@@ -444,7 +444,8 @@ fn join(record: &csv::ByteRecord, delimiter: u8) -> String {
         .join(&sep)
 }
 
-fn read_head(path: &Path) -> anyhow::Result<Vec<u8>> {
+/// The first 64 KiB of a file.
+pub(super) fn read_head(path: &Path) -> anyhow::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(64 << 10);
     File::open(path)
         .and_then(|f| f.take(64 << 10).read_to_end(&mut head))

@@ -10,6 +10,7 @@ mod csv;
 pub(crate) use self::csv::check_utf8;
 pub use self::csv::sniff as sniff_delimiter;
 mod intern;
+pub mod memory;
 mod parquet;
 pub mod parse;
 pub mod xlsx;
@@ -136,6 +137,7 @@ pub fn read_ledger(
     opts: &ReadOptions,
     progress: &Progress,
 ) -> anyhow::Result<Ledger> {
+    check_memory(paths)?;
     let mut b = Builder::new(opts);
     let mut first_header: Option<(PathBuf, Vec<String>)> = None;
     for path in paths {
@@ -152,6 +154,25 @@ pub fn read_ledger(
         }
     }
     b.finish()
+}
+
+/// Stops before reading when the CSV files' estimated rows would not fit in memory.
+fn check_memory(paths: &[PathBuf]) -> anyhow::Result<()> {
+    let mut rows = 0u64;
+    for path in paths
+        .iter()
+        .filter(|p| !is_parquet(p) && !xlsx::is_workbook(p))
+    {
+        let (Ok(meta), Ok(head)) = (std::fs::metadata(path), csv::read_head(path)) else {
+            continue; // the reader reports the file's own problem
+        };
+        rows += memory::estimate_rows(meta.len(), &head).unwrap_or(0);
+    }
+    let files = match paths {
+        [one] => one.display().to_string(),
+        _ => format!("{} ledger files", paths.len()),
+    };
+    Ok(memory::check(rows, &files, memory::available())?)
 }
 
 fn is_parquet(path: &Path) -> bool {
