@@ -377,3 +377,36 @@ fn the_workbook_has_a_typed_sheet_per_table_and_runs_no_formula() {
     score_ok(&[&ledger], &out, &["--model", "none"]);
     assert!(!path.exists());
 }
+
+#[test]
+fn a_large_customer_sheet_is_streamed_and_complete() {
+    // More than 10,000 customers: the scores sheet is written in constant-memory mode.
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = tmp.path().join("l.csv");
+    let mut text = String::from("customer_id,date,amount\n");
+    for i in 0..10_050 {
+        text.push_str(&format!("C{i:05},2026-0{}-1{},{}.5\n", 1 + i % 9, i % 10, i % 997));
+    }
+    std::fs::write(&ledger, text).unwrap();
+    let out = tmp.path().join("o");
+    score_ok(&[&ledger], &out, &["--model", "none", "--xlsx"]);
+    let csv = Table::read(&out.join("scores.csv"));
+    let mut book = calamine::open_workbook_auto(out.join("custscore.xlsx")).unwrap();
+    let scores = book.worksheet_range("scores").unwrap();
+    assert_eq!(scores.height(), 10_051);
+    let (id, money) = (csv.col("customer_id"), csv.col("monetary"));
+    for r in [0, 5_000, 10_049] {
+        let row: Vec<Data> = scores.rows().nth(r + 1).unwrap().to_vec();
+        assert_eq!(row[id].to_string(), csv.rows[r][id]);
+        assert_eq!(
+            row[money].as_f64().unwrap(),
+            csv.rows[r][money].parse::<f64>().unwrap()
+        );
+    }
+    // No temporary file left behind in --out.
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+}

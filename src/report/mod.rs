@@ -61,6 +61,11 @@ impl OutDir {
         &self.dir
     }
 
+    /// The staging folder: for temporary files that must go when the run ends or is killed.
+    pub fn staging(&self) -> &Path {
+        &self.staging
+    }
+
     /// Writes one file into the staging folder through `write`.
     pub fn write(
         &mut self,
@@ -243,6 +248,7 @@ pub fn write_all(
             &tiers,
             &segments,
             migration.as_ref(),
+            out.staging(),
             &mut warnings,
         )?;
         out.write(XLSX_FILE, |w| Ok(w.write_all(&bytes)?))?;
@@ -267,10 +273,12 @@ fn workbook(
     tiers: &GroupTable,
     segments: &GroupTable,
     migration: Option<&crate::compare::MigrationTable>,
+    temp: &Path,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<Vec<u8>> {
     use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook};
     let mut book = Workbook::new();
+    book.set_tempdir(temp)?;
     let (y, m, d) = crate::ledger::parse::civil_from_days(scored.as_of);
     let day = ExcelDateTime::from_ymd(y as u16, m as u8, d as u8)?;
     book.set_properties(

@@ -99,13 +99,19 @@ pub fn parquet<T: Table>(t: &T, w: &mut dyn Write) -> anyhow::Result<()> {
 
 /// The table as a new worksheet `name` of `book`; returns the rows left out because a
 /// worksheet holds at most [`XLSX_MAX_ROWS`].
+/// A sheet of more than 10,000 rows is streamed to a temporary file in `book`'s temp folder
+/// as it is written (rust_xlsxwriter's constant-memory mode) instead of held in memory.
 pub fn xlsx_sheet<T: Table>(
     t: &T,
     book: &mut rust_xlsxwriter::Workbook,
     name: &str,
     total_rows: usize,
 ) -> anyhow::Result<usize> {
-    let sheet = book.add_worksheet();
+    let sheet = if total_rows > 10_000 {
+        book.add_worksheet_with_constant_memory()?
+    } else {
+        book.add_worksheet()
+    };
     sheet.set_name(name)?;
     let mut out = XlsxSheet::new(sheet, t.columns())?;
     t.rows(&mut out, XLSX_MAX_ROWS)?;
