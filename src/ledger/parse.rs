@@ -242,11 +242,11 @@ fn parse_grouped(text: &str, decimal_comma: bool) -> Result<f64, String> {
     let code = |t: &str| t.len() == 3 && t.bytes().all(|c| c.is_ascii_uppercase());
     if let Some(rest) = s.strip_prefix(CURRENCY_SIGNS) {
         s = rest.trim_start();
-    } else if s.len() > 3 && code(&s[..3]) {
+    } else if s.len() > 3 && s.get(..3).is_some_and(code) {
         s = s[3..].trim_start();
     } else if let Some(rest) = s.strip_suffix(CURRENCY_SIGNS) {
         s = rest.trim_end();
-    } else if s.len() > 3 && s.is_char_boundary(s.len() - 3) && code(&s[s.len() - 3..]) {
+    } else if s.len() > 3 && s.get(s.len() - 3..).is_some_and(code) {
         s = s[..s.len() - 3].trim_end();
     }
     strip_sign(&mut s, &mut negative)?;
@@ -445,6 +445,10 @@ mod tests {
         assert_eq!(e("1 234,50"), Ok(1234.5));
         assert_eq!(e("12,5"), Ok(12.5));
         assert!(e("1,234.50").is_err());
+        // Found by the `fields` fuzz target: a multi-byte sign where a currency code could be.
+        assert_eq!(e("(03€)"), Ok(-3.0));
+        assert!(g("€€€€").is_err());
+        assert!(g("1€€").is_err());
         // Plain refuses what grouped accepts, and says where to look.
         assert!(parse_amount(b"\xc2\xa51,234.50")
             .unwrap_err()
