@@ -385,7 +385,12 @@ fn a_large_customer_sheet_is_streamed_and_complete() {
     let ledger = tmp.path().join("l.csv");
     let mut text = String::from("customer_id,date,amount\n");
     for i in 0..10_050 {
-        text.push_str(&format!("C{i:05},2026-0{}-1{},{}.5\n", 1 + i % 9, i % 10, i % 997));
+        text.push_str(&format!(
+            "C{i:05},2026-0{}-1{},{}.5\n",
+            1 + i % 9,
+            i % 10,
+            i % 997
+        ));
     }
     std::fs::write(&ledger, text).unwrap();
     let out = tmp.path().join("o");

@@ -20,7 +20,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{manifest, run, score_ok, Table};
@@ -40,23 +40,48 @@ fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(1e-300)
 }
 
+/// What `lifetimes_cdnow.py` writes into `dir`: the CDNOW ledger, lifetimes' fits, its
+/// per-customer predictions and the holdout counts.
+struct Cdnow {
+    python: PathBuf,
+    ledger: PathBuf,
+    reference: PathBuf,
+    per: PathBuf,
+    holdout: PathBuf,
+}
+
+fn cdnow(dir: &Path) -> Cdnow {
+    let python = common::python_with("lifetimes-venv", "CUSTSCORE_LIFETIMES_PYTHON", PINS);
+    let c = Cdnow {
+        ledger: dir.join("cdnow.csv"),
+        reference: dir.join("ref.json"),
+        per: dir.join("per.csv"),
+        holdout: dir.join("holdout.csv"),
+        python,
+    };
+    run(Command::new(&c.python)
+        .arg(reference_dir().join("lifetimes_cdnow.py"))
+        .arg(&c.ledger)
+        .arg(&c.reference)
+        .arg(&c.per)
+        .arg(&c.holdout));
+    c
+}
+
+fn reference_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference")
+}
+
 #[test]
 fn bgnbd_and_gamma_gamma_match_lifetimes_on_cdnow() {
-    let py = common::python_with("lifetimes-venv", "CUSTSCORE_LIFETIMES_PYTHON", PINS);
     let tmp = tempfile::tempdir().unwrap();
-    let (ledger, reference, per, holdout) = (
-        tmp.path().join("cdnow.csv"),
-        tmp.path().join("ref.json"),
-        tmp.path().join("per.csv"),
-        tmp.path().join("holdout.csv"),
-    );
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/lifetimes_cdnow.py");
-    run(Command::new(&py)
-        .arg(script)
-        .arg(&ledger)
-        .arg(&reference)
-        .arg(&per)
-        .arg(&holdout));
+    let Cdnow {
+        ledger,
+        reference,
+        per,
+        holdout,
+        ..
+    } = cdnow(tmp.path());
     let out = tmp.path().join("out");
     score_ok(
         &[&ledger],
@@ -227,16 +252,14 @@ fn pareto_nbd_matches_lifetimes_on_cdnow() {
     // custscore's within 1e-10 relative (the same formula, two implementations); per customer
     // P(alive) and expected purchases in 90 days, from lifetimes at custscore's parameters,
     // within 5e-5 (the CSV's 4 decimals).
-    let py = common::python_with("lifetimes-venv", "CUSTSCORE_LIFETIMES_PYTHON", PINS);
     let tmp = tempfile::tempdir().unwrap();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
-    let (ledger, reference) = (tmp.path().join("cdnow.csv"), tmp.path().join("ref.json"));
-    run(Command::new(&py)
-        .arg(dir.join("lifetimes_cdnow.py"))
-        .arg(&ledger)
-        .arg(&reference)
-        .arg(tmp.path().join("per.csv"))
-        .arg(tmp.path().join("holdout.csv")));
+    let Cdnow {
+        python: py,
+        ledger,
+        reference,
+        ..
+    } = cdnow(tmp.path());
+    let dir = reference_dir();
     let out = tmp.path().join("out");
     score_ok(
         &[&ledger],

@@ -46,7 +46,6 @@ impl Likelihood for Data {
         // Groups are independent: eight contiguous shares on their own threads, summed in
         // share order, so the sum (and so the fit) is the same on any number of cores.
         let n = self.x.len();
-        let threads = if n < 20_000 { 1 } else { 8 };
         let alpha = p[1];
         let table: Option<Vec<(f64, f64)>> = self.days.as_ref().map(|d| {
             let max = d.t.iter().chain(&d.tx).copied().max().unwrap_or(0);
@@ -58,28 +57,7 @@ impl Likelihood for Data {
                 .collect()
         });
         let table = table.as_deref();
-        let parts: Vec<(f64, [f64; 4])> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|k| {
-                    s.spawn(move || {
-                        self.ll_grad_range(p, table, n * k / threads..n * (k + 1) / threads)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a likelihood thread panicked"))
-                .collect()
-        });
-        let mut ll = 0.0;
-        let mut g = [0.0; 4];
-        for (l, gk) in parts {
-            ll += l;
-            for k in 0..4 {
-                g[k] += gk[k];
-            }
-        }
-        (ll, g.to_vec())
+        super::optimize::sum_in_shares(n, 20_000, |range| self.ll_grad_range(p, table, range))
     }
 }
 

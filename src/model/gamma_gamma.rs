@@ -60,30 +60,7 @@ impl Likelihood for Data {
     }
 
     fn ll_grad(&self, par: &[f64]) -> (f64, Vec<f64>) {
-        // Eight fixed shares on their own threads, summed in order (as for BG/NBD): the same
-        // fit on any number of cores.
-        let n = self.x.len();
-        let threads = if n < 20_000 { 1 } else { 8 };
-        let parts: Vec<(f64, [f64; 3])> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|k| {
-                    s.spawn(move || self.ll_grad_range(par, n * k / threads..n * (k + 1) / threads))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a likelihood thread panicked"))
-                .collect()
-        });
-        let mut ll = 0.0;
-        let mut g = [0.0; 3];
-        for (l, gk) in parts {
-            ll += l;
-            for k in 0..3 {
-                g[k] += gk[k];
-            }
-        }
-        (ll, g.to_vec())
+        super::optimize::sum_in_shares(self.x.len(), 20_000, |range| self.ll_grad_range(par, range))
     }
 }
 

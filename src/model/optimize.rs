@@ -16,6 +16,36 @@ pub trait Likelihood: Sync {
     fn weight(&self) -> f64;
 }
 
+/// Sums a likelihood and its K-gradient over `n` data items in eight fixed contiguous shares
+/// on their own threads (one share below `min_parallel` items), added in share order: the
+/// sum, and so the fit, is the same on any number of cores.
+pub fn sum_in_shares<const K: usize>(
+    n: usize,
+    min_parallel: usize,
+    part: impl Fn(std::ops::Range<usize>) -> (f64, [f64; K]) + Sync,
+) -> (f64, Vec<f64>) {
+    let shares = if n < min_parallel { 1 } else { 8 };
+    let part = &part;
+    let parts: Vec<(f64, [f64; K])> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..shares)
+            .map(|k| s.spawn(move || part(n * k / shares..n * (k + 1) / shares)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a likelihood thread panicked"))
+            .collect()
+    });
+    let mut ll = 0.0;
+    let mut g = [0.0; K];
+    for (l, gk) in parts {
+        ll += l;
+        for k in 0..K {
+            g[k] += gk[k];
+        }
+    }
+    (ll, g.to_vec())
+}
+
 /// The outcome of a fit.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Fit {
