@@ -203,7 +203,12 @@ fn key(m: ModelKind) -> &'static str {
 }
 
 /// Writes `backtest.json`, `backtest_by_frequency.csv` and `backtest_customers.csv`.
-pub fn write(bt: &Backtest, mut out: OutDir) -> anyhow::Result<()> {
+/// With `charts`, also `charts/backtest_by_frequency.{png,svg}`.
+pub fn write(
+    bt: &Backtest,
+    mut out: OutDir,
+    charts: Option<crate::report::charts::ChartFormat>,
+) -> anyhow::Result<()> {
     out.write("backtest_customers.csv", |w| {
         let mut c = csv::Writer::from_writer(w);
         let mut header: Vec<String> = ["customer_id", "x", "t_x", "T", "actual"]
@@ -261,5 +266,9 @@ pub fn write(bt: &Backtest, mut out: OutDir) -> anyhow::Result<()> {
         w.write_all(b"\n")?;
         Ok(())
     })?;
+    if let Some(format) = charts {
+        let chart = crate::report::charts::backtest_chart(bt, format)?;
+        crate::report::write_charts(&mut out, std::slice::from_ref(&chart))?;
+    }
     out.commit(&[])
 }

@@ -157,6 +157,14 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "FORMAT", default_value = "csv", value_parser = ["csv", "parquet", "json"])]
     pub format: String,
 
+    /// Do not draw the charts (DIR/charts/)
+    #[arg(long)]
+    pub no_charts: bool,
+
+    /// Chart files: png (1600×900), svg or both
+    #[arg(long, value_name = "FORMAT", default_value = "both", value_parser = ["png", "svg", "both"])]
+    pub chart_format: String,
+
     /// Also write DIR/custscore.xlsx: scores, tiers, segments (and migration) sheets, formatted for people
     #[arg(long)]
     pub xlsx: bool,

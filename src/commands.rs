@@ -209,7 +209,9 @@ fn backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     check_ledgers(&req)?;
     let progress = Progress::new(a.quiet);
     let bt = crate::backtest::run(&req, calibration_end, &models, &progress)?;
-    crate::backtest::write(&bt, out).context("writing the backtest reports")?;
+    let charts = (!a.no_charts)
+        .then(|| report::charts::ChartFormat::parse_flag(&a.chart_format).unwrap_or_default());
+    crate::backtest::write(&bt, out, charts).context("writing the backtest reports")?;
     if !a.quiet {
         for m in &bt.models {
             for w in &m.fit.warnings {
@@ -270,6 +272,9 @@ fn score(args: &ScoreArgs) -> anyhow::Result<()> {
         rejects: args.skip_bad_rows,
         format: report::TableFormat::parse_flag(&args.format).unwrap_or_default(),
         xlsx: args.xlsx,
+        charts: (!args.no_charts).then(|| {
+            report::charts::ChartFormat::parse_flag(&args.chart_format).unwrap_or_default()
+        }),
     };
     let write_warnings =
         report::write_all(&scored, out, outputs, &mut timings).context("writing the reports")?;

@@ -2,6 +2,7 @@
 //! staging folder inside `--out` and renamed into place only when every file is complete, so
 //! a killed run never leaves a half-written file under a final name.
 
+pub mod charts;
 pub mod csvfmt;
 mod manifest;
 mod rejects;
@@ -73,6 +74,10 @@ impl OutDir {
         write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let path = self.staging.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
         let file =
             fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
@@ -89,9 +94,13 @@ impl OutDir {
 
     /// Renames every staged file into place, in the order written (the manifest last), and
     /// removes files of ours that this run did not produce (a stale `rejects.csv`).
-    pub fn commit(mut self, stale: &[&str]) -> anyhow::Result<()> {
+    pub fn commit(mut self, stale: &[String]) -> anyhow::Result<()> {
         for name in &self.staged {
             let to = self.dir.join(name);
+            if let Some(parent) = to.parent() {
+                fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
             fs::rename(self.staging.join(name), &to)
                 .with_context(|| format!("cannot move {} into place", to.display()))?;
         }
@@ -100,8 +109,10 @@ impl OutDir {
                 let _ = fs::remove_file(self.dir.join(name));
             }
         }
+        // A chart folder left empty (a run with --no-charts after one with charts) goes too.
+        let _ = fs::remove_dir(self.dir.join("charts"));
         self.committed = true;
-        let _ = fs::remove_dir(&self.staging);
+        let _ = fs::remove_dir_all(&self.staging);
         Ok(())
     }
 }
@@ -169,6 +180,8 @@ impl TableFormat {
 /// What to write besides the fixed set of files.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Outputs {
+    /// Charts under `charts/` (`None`: `--no-charts`).
+    pub charts: Option<charts::ChartFormat>,
     /// `rejects.csv` (`--skip-bad-rows`).
     pub rejects: bool,
     pub format: TableFormat,
@@ -241,6 +254,11 @@ pub fn write_all(
     if outputs.rejects {
         out.write("rejects.csv", |w| rejects::write(&scored.rejects, w))?;
     }
+    if let Some(format) = outputs.charts {
+        let (drawn, chart_warnings) = charts::score_charts(scored, format)?;
+        warnings.extend(chart_warnings);
+        write_charts(&mut out, &drawn)?;
+    }
     if outputs.xlsx {
         let bytes = workbook(
             scored,
@@ -261,8 +279,38 @@ pub fn write_all(
         w.write_all(b"\n")?;
         Ok(())
     })?;
-    out.commit(&FILES)?;
+    out.commit(&all_files())?;
     Ok(warnings)
+}
+
+/// Every file a `score` run may write, charts included: what a run does not write this time
+/// is removed as stale.
+pub fn all_files() -> Vec<String> {
+    let mut files: Vec<String> = FILES.iter().map(|f| f.to_string()).collect();
+    files.extend(chart_files());
+    files
+}
+
+fn chart_files() -> Vec<String> {
+    charts::STEMS
+        .iter()
+        .flat_map(|s| [format!("charts/{s}.png"), format!("charts/{s}.svg")])
+        .collect()
+}
+
+/// Stages drawn charts under `charts/`.
+pub fn write_charts(out: &mut OutDir, drawn: &[charts::Drawn]) -> anyhow::Result<()> {
+    for d in drawn {
+        if let Some(png) = &d.png {
+            out.write(&format!("charts/{}.png", d.stem), |w| Ok(w.write_all(png)?))?;
+        }
+        if let Some(svg) = &d.svg {
+            out.write(&format!("charts/{}.svg", d.stem), |w| {
+                Ok(w.write_all(svg.as_bytes())?)
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// `custscore.xlsx`: one sheet per table, dated the run's as-of day (not today), so the same

@@ -1,0 +1,816 @@
+//! Charts (plotters), as PNG (1600×900, for slides) and SVG (for the HTML report and print).
+//!
+//! Text is drawn with one font compiled into the binary (`fonts/NotoSansSC-subset.otf`: Latin
+//! and the common Chinese characters), so a PNG has its labels on a machine with no fonts at
+//! all. A label with a character the font lacks would be drawn as empty boxes: the run says
+//! so in a warning instead of dropping it silently. PNG bytes are encoded here (the `png`
+//! crate, no timestamps), so the same run gives the same files.
+
+use std::sync::Once;
+
+use ab_glyph::{Font, FontRef};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::backtest::Backtest;
+use crate::classify::Tier;
+use crate::pipeline::Scored;
+use crate::report::summary::GroupRow;
+
+/// The font every chart is drawn with.
+static FONT: &[u8] = include_bytes!("fonts/NotoSansSC-subset.otf");
+const FAMILY: &str = "sans-serif";
+
+/// PNG size: readable when pasted into a 16:9 slide.
+pub const WIDTH: u32 = 1600;
+pub const HEIGHT: u32 = 900;
+
+/// Which files to draw (`--chart-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChartFormat {
+    Png,
+    Svg,
+    #[default]
+    Both,
+}
+
+impl ChartFormat {
+    pub fn parse_flag(s: &str) -> Option<ChartFormat> {
+        match s {
+            "png" => Some(ChartFormat::Png),
+            "svg" => Some(ChartFormat::Svg),
+            "both" => Some(ChartFormat::Both),
+            _ => None,
+        }
+    }
+    fn png(self) -> bool {
+        self != ChartFormat::Svg
+    }
+    fn svg(self) -> bool {
+        self != ChartFormat::Png
+    }
+}
+
+/// One drawn chart: its file stem and the files' bytes.
+pub struct Drawn {
+    pub stem: &'static str,
+    pub title: String,
+    pub png: Option<Vec<u8>>,
+    pub svg: Option<String>,
+}
+
+/// The names of every chart file any run may write, for removing stale ones.
+pub const STEMS: [&str; 6] = [
+    "revenue_concentration",
+    "tiers",
+    "rfm_heatmap",
+    "value_scores",
+    "p_alive_matrix",
+    "backtest_by_frequency",
+];
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_err() {
+            // Cannot happen with the bytes compiled in; the charts would then have no text,
+            // and the glyph check below says so for every label.
+        }
+    });
+}
+
+/// Characters of `text` the chart font cannot draw.
+fn missing_glyphs(text: &str) -> Vec<char> {
+    let Ok(font) = FontRef::try_from_slice(FONT) else {
+        return text.chars().collect();
+    };
+    let mut missing: Vec<char> = text
+        .chars()
+        .filter(|c| !c.is_control() && font.glyph_id(*c).0 == 0)
+        .collect();
+    missing.dedup();
+    missing
+}
+
+/// Warnings for labels that cannot be drawn.
+pub fn check_labels<'a>(chart: &str, labels: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    labels
+        .into_iter()
+        .filter_map(|l| {
+            let m = missing_glyphs(l);
+            (!m.is_empty()).then(|| {
+                format!(
+                    "chart {chart}: the label {l:?} has characters the built-in font cannot draw ({}); they show as empty boxes in the PNG (the SVG keeps the text)",
+                    m.iter().collect::<String>()
+                )
+            })
+        })
+        .collect()
+}
+
+type Area<'a, DB> = DrawingArea<DB, Shift>;
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A chart that can be drawn on any backend.
+trait Draw {
+    fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB>;
+}
+
+fn render<D: Draw>(
+    d: &D,
+    stem: &'static str,
+    title: String,
+    format: ChartFormat,
+) -> anyhow::Result<Drawn> {
+    register_font();
+    let png = if format.png() {
+        let mut buf = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
+        {
+            let area = BitMapBackend::with_buffer(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
+            d.draw(&area)
+                .map_err(|e| anyhow::anyhow!("drawing chart {stem}: {e}"))?;
+            area.present()
+                .map_err(|e| anyhow::anyhow!("drawing chart {stem}: {e}"))?;
+        }
+        Some(encode_png(&buf)?)
+    } else {
+        None
+    };
+    let svg = if format.svg() {
+        let mut s = String::new();
+        {
+            let area = SVGBackend::with_string(&mut s, (WIDTH, HEIGHT)).into_drawing_area();
+            d.draw(&area)
+                .map_err(|e| anyhow::anyhow!("drawing chart {stem}: {e}"))?;
+            area.present()
+                .map_err(|e| anyhow::anyhow!("drawing chart {stem}: {e}"))?;
+        }
+        Some(s)
+    } else {
+        None
+    };
+    Ok(Drawn {
+        stem,
+        title,
+        png,
+        svg,
+    })
+}
+
+fn encode_png(rgb: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, WIDTH, HEIGHT);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Default);
+    let mut w = enc.write_header()?;
+    w.write_image_data(rgb)?;
+    w.finish()?;
+    Ok(out)
+}
+
+const BLUE: RGBColor = RGBColor(31, 86, 158);
+const ORANGE: RGBColor = RGBColor(222, 125, 44);
+const GREY: RGBColor = RGBColor(120, 120, 120);
+/// Tier colours, strategic first.
+const TIER_COLORS: [RGBColor; 4] = [
+    RGBColor(122, 26, 58),
+    RGBColor(31, 86, 158),
+    RGBColor(80, 160, 120),
+    RGBColor(180, 180, 180),
+];
+
+fn font(size: u32) -> TextStyle<'static> {
+    (FAMILY, size).into_font().color(&BLACK)
+}
+
+/// `1234567.8` → `1,234,568`.
+pub fn thousands(x: f64) -> String {
+    let v = x.round() as i64;
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// Revenue concentration: cumulative share of net revenue against share of customers, best
+/// first, with the top 20% marked.
+struct Pareto {
+    points: Vec<(f64, f64)>,
+    top20: f64,
+    customers: usize,
+}
+
+impl Pareto {
+    fn new(s: &Scored) -> Pareto {
+        let mut m: Vec<f64> = s.customers.monetary.iter().map(|v| v.max(0.0)).collect();
+        m.sort_by(|a, b| b.total_cmp(a));
+        let total: f64 = m.iter().sum();
+        let n = m.len();
+        let step = (n / 2000).max(1);
+        let mut points = vec![(0.0, 0.0)];
+        let mut acc = 0.0;
+        let mut top20 = 0.0;
+        let cut = ((n as f64) * 0.2).ceil() as usize;
+        for (k, v) in m.iter().enumerate() {
+            acc += v;
+            if k + 1 == cut {
+                top20 = if total > 0.0 { acc / total } else { 0.0 };
+            }
+            if (k + 1) % step == 0 || k + 1 == n {
+                let share = if total > 0.0 { acc / total } else { 0.0 };
+                points.push(((k + 1) as f64 / n as f64 * 100.0, share * 100.0));
+            }
+        }
+        Pareto {
+            points,
+            top20: top20 * 100.0,
+            customers: n,
+        }
+    }
+}
+
+impl Draw for Pareto {
+    fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
+        area.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(area)
+            .caption(
+                format!(
+                    "Revenue concentration: the top 20% of customers bring {:.1}% of net revenue",
+                    self.top20
+                ),
+                font(34),
+            )
+            .margin(30)
+            .x_label_area_size(70)
+            .y_label_area_size(90)
+            .build_cartesian_2d(0f64..100f64, 0f64..100f64)?;
+        chart
+            .configure_mesh()
+            .x_desc(format!(
+                "Share of customers, best first (%, of {})",
+                thousands(self.customers as f64)
+            ))
+            .y_desc("Cumulative share of net revenue (%)")
+            .axis_desc_style(font(26))
+            .label_style(font(22))
+            .draw()?;
+        chart.draw_series(LineSeries::new(
+            [(0.0, 0.0), (100.0, 100.0)],
+            ShapeStyle::from(&GREY).stroke_width(2),
+        ))?;
+        chart.draw_series(LineSeries::new(
+            self.points.iter().copied(),
+            ShapeStyle::from(&BLUE).stroke_width(4),
+        ))?;
+        chart.draw_series(LineSeries::new(
+            [(20.0, 0.0), (20.0, self.top20), (0.0, self.top20)],
+            ShapeStyle::from(&ORANGE).stroke_width(3),
+        ))?;
+        chart.draw_series(std::iter::once(Circle::new(
+            (20.0, self.top20),
+            9,
+            ORANGE.filled(),
+        )))?;
+        chart.draw_series(std::iter::once(Text::new(
+            format!("top 20%: {:.1}% of revenue", self.top20),
+            (22.0, (self.top20 - 6.0).max(3.0)),
+            font(26),
+        )))?;
+        Ok(())
+    }
+}
+
+/// Customers and net revenue per tier, side by side.
+struct Tiers {
+    rows: Vec<GroupRow>,
+}
+
+impl Draw for Tiers {
+    fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
+        area.fill(&WHITE)?;
+        let area = area.titled("Customers and net revenue per tier", font(34))?;
+        let (left, right) = area.split_horizontally(WIDTH / 2);
+        type Value = Box<dyn Fn(&GroupRow) -> f64>;
+        let panels: [(&Area<DB>, &str, &str, Value); 2] = [
+            (
+                &left,
+                "Customers",
+                "Customers",
+                Box::new(|r: &GroupRow| r.customers as f64),
+            ),
+            (
+                &right,
+                "Net revenue",
+                "Net revenue",
+                Box::new(|r: &GroupRow| r.revenue),
+            ),
+        ];
+        for (panel, caption, desc, value) in panels {
+            let max = self.rows.iter().map(&value).fold(0.0, f64::max).max(1.0) * 1.15;
+            let min = self.rows.iter().map(&value).fold(0.0, f64::min);
+            let mut chart = ChartBuilder::on(panel)
+                .caption(caption, font(28))
+                .margin(25)
+                .x_label_area_size(60)
+                .y_label_area_size(110)
+                .build_cartesian_2d(-0.5f64..3.5f64, min..max)?;
+            let names: Vec<&str> = self.rows.iter().map(|r| r.group.as_str()).collect();
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_labels(4)
+                .x_label_formatter(&|x| {
+                    let k = x.round();
+                    if (x - k).abs() < 1e-6 && (0.0..4.0).contains(&k) {
+                        names[k as usize].to_string()
+                    } else {
+                        String::new()
+                    }
+                })
+                .y_label_formatter(&|y| thousands(*y))
+                .x_desc("Tier")
+                .y_desc(desc)
+                .axis_desc_style(font(24))
+                .label_style(font(22))
+                .draw()?;
+            for (k, r) in self.rows.iter().enumerate() {
+                let x = k as f64;
+                let v = value(r);
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x - 0.35, 0.0), (x + 0.35, v)],
+                    TIER_COLORS[k % 4].filled(),
+                )))?;
+                let label = if caption == "Customers" {
+                    format!("{} ({:.0}%)", thousands(v), r.customer_share * 100.0)
+                } else {
+                    format!("{} ({:.0}%)", thousands(v), r.revenue_share * 100.0)
+                };
+                chart.draw_series(std::iter::once(Text::new(
+                    label,
+                    (x - 0.33, v.max(0.0) + max * 0.03),
+                    font(20),
+                )))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Mean net revenue and customers in each R × F cell.
+struct Heatmap {
+    /// [r-1][f-1] = (customers, mean monetary)
+    cells: [[(usize, f64); 5]; 5],
+}
+
+impl Heatmap {
+    fn new(s: &Scored) -> Heatmap {
+        let mut sums = [[(0usize, 0.0f64); 5]; 5];
+        for i in 0..s.customers.len() {
+            let (r, f) = (s.scores.r[i] as usize, s.scores.f[i] as usize);
+            if (1..=5).contains(&r) && (1..=5).contains(&f) {
+                sums[r - 1][f - 1].0 += 1;
+                sums[r - 1][f - 1].1 += s.customers.monetary[i];
+            }
+        }
+        let mut cells = [[(0usize, 0.0f64); 5]; 5];
+        for r in 0..5 {
+            for f in 0..5 {
+                let (k, sum) = sums[r][f];
+                cells[r][f] = (k, if k > 0 { sum / k as f64 } else { 0.0 });
+            }
+        }
+        Heatmap { cells }
+    }
+}
+
+/// White to `BLUE` by `t` in 0..1.
+fn shade(t: f64) -> RGBColor {
+    let t = t.clamp(0.0, 1.0);
+    let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * t).round() as u8;
+    RGBColor(mix(240, BLUE.0), mix(244, BLUE.1), mix(250, BLUE.2))
+}
+
+impl Draw for Heatmap {
+    fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
+        area.fill(&WHITE)?;
+        let max = self
+            .cells
+            .iter()
+            .flatten()
+            .map(|c| c.1)
+            .fold(0.0, f64::max)
+            .max(1e-9);
+        let mut chart = ChartBuilder::on(area)
+            .caption(
+                "RFM: mean net revenue and customers by R and F score",
+                font(34),
+            )
+            .margin(30)
+            .x_label_area_size(70)
+            .y_label_area_size(90)
+            .build_cartesian_2d(0.5f64..5.5f64, 0.5f64..5.5f64)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(5)
+            .y_labels(5)
+            .x_label_formatter(&|v| format!("{:.0}", v))
+            .y_label_formatter(&|v| format!("{:.0}", v))
+            .x_desc("R score (5 = bought most recently)")
+            .y_desc("F score (5 = most purchase days)")
+            .axis_desc_style(font(26))
+            .label_style(font(22))
+            .draw()?;
+        for r in 0..5 {
+            for f in 0..5 {
+                let (k, mean) = self.cells[r][f];
+                let (x, y) = ((r + 1) as f64, (f + 1) as f64);
+                let t = if k > 0 { mean.max(0.0) / max } else { 0.0 };
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x - 0.48, y - 0.48), (x + 0.48, y + 0.48)],
+                    shade(t).filled(),
+                )))?;
+                let ink = if t > 0.55 { WHITE } else { BLACK };
+                let (a, b) = if k > 0 {
+                    (
+                        format!("mean {}", thousands(mean)),
+                        format!("n = {}", thousands(k as f64)),
+                    )
+                } else {
+                    ("no customers".to_string(), String::new())
+                };
+                chart.draw_series([
+                    Text::new(a, (x - 0.4, y + 0.12), font(24).color(&ink)),
+                    Text::new(b, (x - 0.4, y - 0.12), font(22).color(&ink)),
+                ])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Customers by value score (bins of 5 points), stacked by tier.
+struct ValueScores {
+    /// [bin][tier] counts
+    bins: Vec<[usize; 4]>,
+}
+
+impl ValueScores {
+    fn new(s: &Scored) -> ValueScores {
+        let mut bins = vec![[0usize; 4]; 20];
+        for i in 0..s.customers.len() {
+            let b = ((s.scores.value[i] / 5.0).floor() as usize).min(19);
+            bins[b][s.tiers[i] as usize] += 1;
+        }
+        ValueScores { bins }
+    }
+}
+
+impl Draw for ValueScores {
+    fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
+        area.fill(&WHITE)?;
+        let max = self
+            .bins
+            .iter()
+            .map(|b| b.iter().sum::<usize>())
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64
+            * 1.1;
+        let mut chart = ChartBuilder::on(area)
+            .caption("Value score distribution by tier", font(34))
+            .margin(30)
+            .x_label_area_size(70)
+            .y_label_area_size(100)
+            .build_cartesian_2d(0f64..100f64, 0f64..max)?;
+        chart
+            .configure_mesh()
+            .x_desc("Value score (0-100, bins of 5 points)")
+            .y_desc("Customers")
+            .y_label_formatter(&|y| thousands(*y))
+            .axis_desc_style(font(26))
+            .label_style(font(22))
+            .draw()?;
+        for (t, tier) in Tier::ALL.iter().enumerate() {
+            let color = TIER_COLORS[t];
+            chart
+                .draw_series(self.bins.iter().enumerate().map(|(b, counts)| {
+                    let below: usize = counts[..t].iter().sum();
+                    let x = b as f64 * 5.0;
+                    Rectangle::new(
+                        [
+                            (x + 0.3, below as f64),
+                            (x + 4.7, (below + counts[t]) as f64),
+                        ],
+                        color.filled(),
+                    )
+                }))?
+                .label(tier.as_str())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 8), (x + 24, y + 8)], color.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(font(24))
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// Mean P(alive) by repeat purchase days (rows) and days since the last purchase (columns).
+struct AliveMatrix {
+    /// Upper bounds (inclusive) of the recency bins, in days.
+    recency_edges: Vec<i32>,
+    /// Frequency rows: 0, 1, … up to the last, which is "k+".
+    freq_rows: usize,
+    /// [freq][recency] = (customers, sum p_alive)
+    cells: Vec<Vec<(usize, f64)>>,
+}
+
+impl AliveMatrix {
+    fn new(s: &Scored) -> Option<AliveMatrix> {
+        let p = &s.predictions.p_alive;
+        if p.iter().all(Option::is_none) {
+            return None;
+        }
+        let max_recency = s
+            .customers
+            .recency_days
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let cols = 12usize;
+        let width = (max_recency as f64 / cols as f64).ceil().max(1.0) as i32;
+        let recency_edges: Vec<i32> = (1..=cols as i32).map(|k| k * width).collect();
+        let freq_rows = 11usize; // 0..9, then 10+
+        let mut cells = vec![vec![(0usize, 0.0f64); cols]; freq_rows];
+        for (i, pa) in p.iter().enumerate() {
+            let Some(pa) = *pa else { continue };
+            let x = (s.customers.order_days[i].saturating_sub(1) as usize).min(freq_rows - 1);
+            let c = ((s.customers.recency_days[i].max(0) / width) as usize).min(cols - 1);
+            cells[x][c].0 += 1;
+            cells[x][c].1 += pa;
+        }
+        Some(AliveMatrix {
+            recency_edges,
+            freq_rows,
+            cells,
+        })
+    }
+}
+
+impl Draw for AliveMatrix {
+    fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
+        area.fill(&WHITE)?;
+        let cols = self.recency_edges.len();
+        let width = self.recency_edges[0];
+        let mut chart = ChartBuilder::on(area)
+            .caption(
+                "Probability still active, by repeat purchase days and days since the last purchase",
+                font(32),
+            )
+            .margin(30)
+            .x_label_area_size(70)
+            .y_label_area_size(90)
+            .build_cartesian_2d(0f64..cols as f64, -0.5f64..(self.freq_rows as f64 - 0.5))?;
+        let edges = &self.recency_edges;
+        let last = self.freq_rows - 1;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(cols + 1)
+            .y_labels(self.freq_rows)
+            .x_label_formatter(&|v| {
+                let k = v.round() as usize;
+                if k == 0 {
+                    "0".into()
+                } else {
+                    edges.get(k - 1).map_or(String::new(), |e| e.to_string())
+                }
+            })
+            .y_label_formatter(&|v| {
+                let k = v.round() as usize;
+                if (v - v.round()).abs() > 1e-6 || *v < 0.0 || k > last {
+                    String::new()
+                } else if k == last {
+                    format!("{k}+")
+                } else {
+                    k.to_string()
+                }
+            })
+            .x_desc(format!(
+                "Days since the last purchase (bins of {width} days)"
+            ))
+            .y_desc("Repeat purchase days")
+            .axis_desc_style(font(26))
+            .label_style(font(20))
+            .draw()?;
+        for (f, row) in self.cells.iter().enumerate() {
+            for (c, &(k, sum)) in row.iter().enumerate() {
+                let (x, y) = (c as f64, f as f64);
+                let color = if k == 0 {
+                    RGBColor(250, 250, 250)
+                } else {
+                    shade(sum / k as f64)
+                };
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x + 0.02, y - 0.46), (x + 0.98, y + 0.46)],
+                    color.filled(),
+                )))?;
+                if k > 0 {
+                    let p = sum / k as f64;
+                    let ink = if p > 0.55 { WHITE } else { BLACK };
+                    chart.draw_series(std::iter::once(Text::new(
+                        format!("{:.2}", p),
+                        (x + 0.3, y + 0.2),
+                        font(18).color(&ink),
+                    )))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Mean predicted against mean actual holdout purchase days by calibration frequency.
+struct BacktestChart<'a> {
+    bt: &'a Backtest,
+}
+
+impl Draw for BacktestChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
+        area.fill(&WHITE)?;
+        let rows = &self.bt.by_frequency;
+        let max = rows
+            .iter()
+            .flat_map(|r| std::iter::once(r.mean_actual).chain(r.mean_predicted.iter().copied()))
+            .fold(0.0, f64::max)
+            .max(1e-6)
+            * 1.15;
+        let mut chart = ChartBuilder::on(area)
+            .caption(
+                format!(
+                    "Backtest: holdout purchase days, predicted and actual ({} days after {})",
+                    self.bt.holdout_days,
+                    crate::ledger::parse::format_day(self.bt.calibration_end)
+                ),
+                font(32),
+            )
+            .margin(30)
+            .x_label_area_size(70)
+            .y_label_area_size(90)
+            .build_cartesian_2d(-0.5f64..(rows.len() as f64 - 0.5), 0f64..max)?;
+        let names: Vec<String> = rows.iter().map(|r| r.frequency.clone()).collect();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(rows.len())
+            .x_label_formatter(&|x| {
+                let k = x.round();
+                if (x - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < names.len() {
+                    names[k as usize].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .x_desc("Repeat purchase days in the calibration period")
+            .y_desc("Mean purchase days per customer in the holdout")
+            .axis_desc_style(font(26))
+            .label_style(font(22))
+            .draw()?;
+        let series = 1 + self.bt.models.len();
+        let w = 0.8 / series as f64;
+        let colors = [GREY, BLUE, ORANGE];
+        let mut names_s = vec!["actual".to_string()];
+        names_s.extend(
+            self.bt
+                .models
+                .iter()
+                .map(|m| format!("predicted, {}", m.model.label())),
+        );
+        for (s, name) in names_s.iter().enumerate() {
+            let color = colors[s % 3];
+            chart
+                .draw_series(rows.iter().enumerate().map(|(k, r)| {
+                    let v = if s == 0 {
+                        r.mean_actual
+                    } else {
+                        r.mean_predicted[s - 1]
+                    };
+                    let x0 = k as f64 - 0.4 + w * s as f64;
+                    Rectangle::new([(x0, 0.0), (x0 + w * 0.92, v)], color.filled())
+                }))?
+                .label(name.as_str())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 8), (x + 24, y + 8)], color.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(font(24))
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// Every chart of a scored run, with warnings for labels that cannot be drawn.
+pub fn score_charts(s: &Scored, format: ChartFormat) -> anyhow::Result<(Vec<Drawn>, Vec<String>)> {
+    let mut warnings = Vec::new();
+    let mut out = Vec::new();
+    let pareto = Pareto::new(s);
+    out.push(render(
+        &pareto,
+        "revenue_concentration",
+        "Revenue concentration".into(),
+        format,
+    )?);
+    let tiers = Tiers {
+        rows: crate::report::tier_rows(s),
+    };
+    warnings.extend(check_labels(
+        "tiers",
+        tiers.rows.iter().map(|r| r.group.as_str()),
+    ));
+    out.push(render(
+        &tiers,
+        "tiers",
+        "Customers and revenue per tier".into(),
+        format,
+    )?);
+    out.push(render(
+        &Heatmap::new(s),
+        "rfm_heatmap",
+        "RFM heatmap".into(),
+        format,
+    )?);
+    out.push(render(
+        &ValueScores::new(s),
+        "value_scores",
+        "Value score distribution".into(),
+        format,
+    )?);
+    if let Some(m) = AliveMatrix::new(s) {
+        out.push(render(
+            &m,
+            "p_alive_matrix",
+            "Probability alive".into(),
+            format,
+        )?);
+    }
+    Ok((out, warnings))
+}
+
+/// The backtest's chart.
+pub fn backtest_chart(bt: &Backtest, format: ChartFormat) -> anyhow::Result<Drawn> {
+    render(
+        &BacktestChart { bt },
+        "backtest_by_frequency",
+        "Backtest by frequency".into(),
+        format,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_font_draws_latin_and_common_chinese_and_says_what_it_cannot() {
+        assert!(missing_glyphs("Revenue concentration (%) ≥ 1,234 €").is_empty());
+        assert!(missing_glyphs("战略 伙伴 优先 普通 最可能购买 可能购买 客户").is_empty());
+        assert_eq!(missing_glyphs("a😀b"), vec!['😀']);
+        let w = check_labels("tiers", ["fine", "bad 😀"]);
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].contains("\"bad 😀\"") && w[0].contains("empty boxes"),
+            "{}",
+            w[0]
+        );
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(1234567.4), "1,234,567");
+        assert_eq!(thousands(-999.6), "-1,000");
+        assert_eq!(thousands(12.0), "12");
+    }
+}
