@@ -268,7 +268,7 @@ pub fn write(
     })?;
     if let Some(format) = charts {
         let chart = crate::report::charts::backtest_chart(bt, format)?;
-        crate::report::write_charts(&mut out, std::slice::from_ref(&chart))?;
+        crate::report::write_charts(&mut out, std::slice::from_ref(&chart), format)?;
     }
     out.commit(&[])
 }

@@ -217,5 +217,7 @@ fn a_previous_folder_without_a_run_is_an_error() {
         .assert()
         .code(2)
         .stderr(contains("--previous:"))
-        .stderr(contains("no scores.csv, scores.parquet or scores.json there"));
+        .stderr(contains(
+            "no scores.csv, scores.parquet or scores.json there",
+        ));
 }

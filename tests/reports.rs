@@ -136,3 +136,162 @@ fn backtest_draws_predicted_against_actual() {
         assert!(svg.contains(label), "{label}");
     }
 }
+
+/// Headless Chromium: `CUSTSCORE_CHROMIUM`, else `chromium` on the PATH (Debian's package,
+/// which .ci/run installs).
+fn chromium() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("CUSTSCORE_CHROMIUM") {
+        return p.into();
+    }
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        if let Ok(out) = std::process::Command::new("which").arg(name).output() {
+            if out.status.success() {
+                return String::from_utf8_lossy(&out.stdout).trim().into();
+            }
+        }
+    }
+    panic!("the browser test needs Chromium: apt-get install chromium (or set CUSTSCORE_CHROMIUM)");
+}
+
+fn headless(profile: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(chromium());
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    c
+}
+
+#[test]
+fn the_report_opens_in_a_browser_whole_and_shows_markup_as_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A customer whose name and id carry markup and script.
+    let ledger = tmp.path().join("l.csv");
+    let mut text = fs::read_to_string(testdata("sample_ledger.csv")).unwrap();
+    for m in 1..=10 {
+        text.push_str(&format!(
+            "INVX{m},<img src=x onerror=alert(1)>,2026-{m:02}-15,99999,Training,North,Retail,1\n"
+        ));
+    }
+    fs::write(&ledger, text).unwrap();
+    let attrs = tmp.path().join("a.csv");
+    fs::write(
+        &attrs,
+        "customer_id,name\n\"<img src=x onerror=alert(1)>\",\"<script>alert('name')</script> & Co\"\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("o");
+    score_ok(&[&ledger], &out, &["--attributes", attrs.to_str().unwrap()]);
+    let report = out.join("report.html");
+    let html = fs::read_to_string(&report).unwrap();
+    assert!(html.contains("&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt; &amp; Co"));
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+
+    // The DOM as Chromium built it: every section and chart there, nothing to load from
+    // anywhere (no script, image, link or frame element at all), the markup still text.
+    let dom = headless(&tmp.path().join("profile"))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", report.display()))
+        .output()
+        .unwrap();
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+    for id in [
+        "headline",
+        "tiers",
+        "top-accounts",
+        "segments",
+        "flags",
+        "charts",
+        "method",
+    ] {
+        assert!(
+            dom.contains(&format!("<section id=\"{id}\">")),
+            "section {id} missing"
+        );
+    }
+    for stem in SCORE_CHARTS {
+        assert!(
+            dom.contains(&format!("id=\"chart-{stem}\"")),
+            "chart {stem} missing"
+        );
+    }
+    assert_eq!(dom.matches("<svg").count(), SCORE_CHARTS.len());
+    for tag in ["<script", "<img", "<link", "<iframe", "<object"] {
+        assert!(!dom.contains(tag), "{tag} in the DOM");
+    }
+    assert!(dom.contains("&lt;script&gt;alert('name')&lt;/script&gt; &amp; Co"));
+
+    // A screenshot: the page renders (not blank) at the size asked.
+    let shot = tmp.path().join("shot.png");
+    let run = headless(&tmp.path().join("profile2"))
+        .arg("--window-size=1400,2000")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", report.display()))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(png_size(&shot), (1400, 2000));
+}
+
+/// Compares `actual` with the snapshot file, or rewrites it when UPDATE_SNAPSHOTS is set.
+fn snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_SNAPSHOTS=1 writes it)", path.display()));
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .map_or(expected.lines().count().min(actual.lines().count()), |l| l);
+        panic!(
+            "{name} differs from its snapshot at line {} (UPDATE_SNAPSHOTS=1 cargo test --test reports rewrites it after a deliberate change)\nexpected: {:?}\nactual:   {:?}",
+            line + 1,
+            expected.lines().nth(line),
+            actual.lines().nth(line)
+        );
+    }
+}
+
+#[test]
+fn report_and_chart_text_match_their_snapshots() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    score_ok(
+        &[&testdata("ties_at_bin_edge.csv")],
+        &out,
+        &["--model", "none", "--chart-format", "svg"],
+    );
+    // The version line changes with each release; everything else is the data's.
+    let html = fs::read_to_string(out.join("report.html"))
+        .unwrap()
+        .replace(env!("CARGO_PKG_VERSION"), "VERSION");
+    snapshot("ties_at_bin_edge.report.html", &html);
+    snapshot(
+        "ties_at_bin_edge.tiers.svg",
+        &fs::read_to_string(out.join("charts/tiers.svg")).unwrap(),
+    );
+}

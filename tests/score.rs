@@ -121,7 +121,13 @@ fn scores_the_sample_ledger_into_ranked_reports() {
     sorted.sort();
     assert_eq!(
         sorted,
-        ["charts", "manifest.json", "scores.csv", "segments.csv", "tiers.csv"]
+        [
+            "charts",
+            "manifest.json",
+            "scores.csv",
+            "segments.csv",
+            "tiers.csv"
+        ]
     );
 }
 

@@ -4,6 +4,7 @@
 
 pub mod charts;
 pub mod csvfmt;
+pub mod html;
 mod manifest;
 mod rejects;
 pub mod scores;
@@ -195,7 +196,7 @@ pub const XLSX_FILE: &str = "custscore.xlsx";
 /// Every file the `score` command may write, in writing order. A file of this list that a
 /// run does not write is removed from `--out` when the run commits, so nothing stale (last
 /// month's `rejects.csv`, a `scores.csv` beside this month's `scores.parquet`) stays beside it.
-pub const FILES: [&str; 11] = [
+pub const FILES: [&str; 12] = [
     "scores.csv",
     "scores.parquet",
     "scores.json",
@@ -206,6 +207,7 @@ pub const FILES: [&str; 11] = [
     "changes.csv",
     "rejects.csv",
     XLSX_FILE,
+    "report.html",
     "manifest.json",
 ];
 
@@ -254,11 +256,19 @@ pub fn write_all(
     if outputs.rejects {
         out.write("rejects.csv", |w| rejects::write(&scored.rejects, w))?;
     }
+    // The report always has the charts as SVG; the chart files follow --chart-format.
+    let draw = match outputs.charts {
+        Some(charts::ChartFormat::Svg) | None => charts::ChartFormat::Svg,
+        Some(_) => charts::ChartFormat::Both,
+    };
+    let (drawn, chart_warnings) = charts::score_charts(scored, draw)?;
+    warnings.extend(chart_warnings);
     if let Some(format) = outputs.charts {
-        let (drawn, chart_warnings) = charts::score_charts(scored, format)?;
-        warnings.extend(chart_warnings);
-        write_charts(&mut out, &drawn)?;
+        write_charts(&mut out, &drawn, format)?;
     }
+    out.write("report.html", |w| {
+        Ok(w.write_all(html::render(scored, &drawn).as_bytes())?)
+    })?;
     if outputs.xlsx {
         let bytes = workbook(
             scored,
@@ -298,13 +308,25 @@ fn chart_files() -> Vec<String> {
         .collect()
 }
 
-/// Stages drawn charts under `charts/`.
-pub fn write_charts(out: &mut OutDir, drawn: &[charts::Drawn]) -> anyhow::Result<()> {
+/// Stages drawn charts under `charts/`, the files `format` asks for.
+pub fn write_charts(
+    out: &mut OutDir,
+    drawn: &[charts::Drawn],
+    format: charts::ChartFormat,
+) -> anyhow::Result<()> {
     for d in drawn {
-        if let Some(png) = &d.png {
+        if let Some(png) = d
+            .png
+            .as_ref()
+            .filter(|_| format != charts::ChartFormat::Svg)
+        {
             out.write(&format!("charts/{}.png", d.stem), |w| Ok(w.write_all(png)?))?;
         }
-        if let Some(svg) = &d.svg {
+        if let Some(svg) = d
+            .svg
+            .as_ref()
+            .filter(|_| format != charts::ChartFormat::Png)
+        {
             out.write(&format!("charts/{}.svg", d.stem), |w| {
                 Ok(w.write_all(svg.as_bytes())?)
             })?;
