@@ -124,6 +124,7 @@ fn scores_the_sample_ledger_into_ranked_reports() {
         [
             "charts",
             "manifest.json",
+            "report.html",
             "scores.csv",
             "segments.csv",
             "tiers.csv"
