@@ -295,3 +295,43 @@ fn report_and_chart_text_match_their_snapshots() {
         &fs::read_to_string(out.join("charts/tiers.svg")).unwrap(),
     );
 }
+
+#[test]
+fn a_run_with_previous_shows_the_migration_in_a_chart_and_in_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = testdata("sample_ledger.csv");
+    let (prev, out) = (tmp.path().join("prev"), tmp.path().join("o"));
+    score_ok(
+        &[&ledger],
+        &prev,
+        &["--as-of", "2026-09-30", "--model", "none"],
+    );
+    score_ok(
+        &[&ledger],
+        &out,
+        &["--model", "none", "--previous", prev.to_str().unwrap()],
+    );
+    assert_eq!(
+        png_size(&out.join("charts/tier_migration.png")),
+        (1600, 900)
+    );
+    let svg = fs::read_to_string(out.join("charts/tier_migration.svg")).unwrap();
+    // Every non-empty cell of migration.csv is drawn with its count.
+    let m = Table::read(&out.join("migration.csv"));
+    for n in m.column("customers").iter().filter(|n| **n != "0") {
+        assert!(
+            svg.contains(&format!("\n{n} customers\n")),
+            "{n} customers not drawn"
+        );
+    }
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<section id=\"migration\">"));
+    assert!(html.contains("Since the previous run (as of 2026-09-30)"));
+    assert!(html.contains("id=\"chart-tier_migration\""));
+    // Without --previous there is neither.
+    score_ok(&[&ledger], &out, &["--model", "none"]);
+    assert!(!out.join("charts/tier_migration.png").exists());
+    assert!(!fs::read_to_string(out.join("report.html"))
+        .unwrap()
+        .contains("id=\"migration\""));
+}

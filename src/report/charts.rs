@@ -60,13 +60,14 @@ pub struct Drawn {
 }
 
 /// The names of every chart file any run may write, for removing stale ones.
-pub const STEMS: [&str; 6] = [
+pub const STEMS: [&str; 7] = [
     "revenue_concentration",
     "tiers",
     "rfm_heatmap",
     "value_scores",
     "p_alive_matrix",
     "backtest_by_frequency",
+    "tier_migration",
 ];
 
 fn register_font() {
@@ -732,6 +733,98 @@ impl Draw for BacktestChart<'_> {
     }
 }
 
+/// Customers moving from last run's tier (or new) to this run's (or lost).
+struct Migration {
+    rows: Vec<crate::compare::MigrationRow>,
+}
+
+impl Draw for Migration {
+    fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
+        area.fill(&WHITE)?;
+        const FROM: [&str; 5] = ["strategic", "partner", "priority", "ordinary", "new"];
+        const TO: [&str; 5] = ["strategic", "partner", "priority", "ordinary", "lost"];
+        let max = self
+            .rows
+            .iter()
+            .map(|r| r.customers)
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
+        let mut chart = ChartBuilder::on(area)
+            .caption(
+                "Tier migration since the previous run: customers and net revenue",
+                font(34),
+            )
+            .margin(30)
+            .x_label_area_size(70)
+            .y_label_area_size(130)
+            .build_cartesian_2d(-0.5f64..4.5f64, -0.5f64..4.5f64)?;
+        let label = |names: &[&str; 5], v: f64, flip: bool| {
+            let k = v.round();
+            if (v - k).abs() > 1e-6 || !(0.0..5.0).contains(&k) {
+                return String::new();
+            }
+            let i = k as usize;
+            names[if flip { 4 - i } else { i }].to_string()
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(5)
+            .y_labels(5)
+            .x_label_formatter(&|v| label(&TO, *v, false))
+            .y_label_formatter(&|v| label(&FROM, *v, true))
+            .x_desc("Tier now")
+            .y_desc("Tier in the previous run")
+            .axis_desc_style(font(26))
+            .label_style(font(22))
+            .draw()?;
+        for r in &self.rows {
+            let (Some(c), Some(f)) = (
+                TO.iter().position(|t| *t == r.to),
+                FROM.iter().position(|t| *t == r.from),
+            ) else {
+                continue;
+            };
+            let (x, y) = (c as f64, (4 - f) as f64);
+            let t = r.customers as f64 / max;
+            let base = if r.customers == 0 {
+                RGBColor(250, 250, 250)
+            } else {
+                shade(0.08 + 0.92 * t)
+            };
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x - 0.48, y - 0.46), (x + 0.48, y + 0.46)],
+                base.filled(),
+            )))?;
+            if r.customers > 0 {
+                let ink = if t > 0.55 { WHITE } else { BLACK };
+                chart.draw_series([
+                    Text::new(
+                        format!(
+                            "{} {}",
+                            thousands(r.customers as f64),
+                            if r.customers == 1 {
+                                "customer"
+                            } else {
+                                "customers"
+                            }
+                        ),
+                        (x - 0.4, y + 0.15),
+                        font(22).color(&ink),
+                    ),
+                    Text::new(
+                        thousands(r.revenue),
+                        (x - 0.4, y - 0.1),
+                        font(20).color(&ink),
+                    ),
+                ])?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Every chart of a scored run, with warnings for labels that cannot be drawn.
 pub fn score_charts(s: &Scored, format: ChartFormat) -> anyhow::Result<(Vec<Drawn>, Vec<String>)> {
     let mut warnings = Vec::new();
@@ -773,6 +866,17 @@ pub fn score_charts(s: &Scored, format: ChartFormat) -> anyhow::Result<(Vec<Draw
             &m,
             "p_alive_matrix",
             "Probability alive".into(),
+            format,
+        )?);
+    }
+    if let Some(cmp) = &s.comparison {
+        let m = Migration {
+            rows: crate::compare::migration_rows(cmp, &s.run_rows()),
+        };
+        out.push(render(
+            &m,
+            "tier_migration",
+            "Tier migration".into(),
             format,
         )?);
     }

@@ -112,6 +112,31 @@ pub fn render(s: &Scored, charts: &[Drawn]) -> String {
     group_table(&mut h, "Tier", &tiers);
     h.push_str("</section>\n");
 
+    // Against the previous run.
+    if let Some(cmp) = &s.comparison {
+        let m = cmp.summary();
+        let _ = writeln!(
+            h,
+            "<section id=\"migration\">\n<h2>Since the previous run{}</h2>\n<table>\n<tr><th class=\"n\">Tier up</th><th class=\"n\">Tier down</th><th class=\"n\">Same tier</th><th class=\"n\">New</th><th class=\"n\">Lost</th></tr>\n<tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n</table>",
+            m.previous_as_of
+                .as_deref()
+                .map_or(String::new(), |d| format!(" (as of {})", esc(d))),
+            thousands(m.up as f64),
+            thousands(m.down as f64),
+            thousands(m.same as f64),
+            thousands(m.new as f64),
+            thousands(m.lost as f64)
+        );
+        if !m.settings_differ.is_empty() {
+            let _ = writeln!(
+                h,
+                "<p class=\"note\">The two runs' settings differ: {}.</p>",
+                esc(&m.settings_differ.join(", "))
+            );
+        }
+        h.push_str("<p class=\"note\">The tier migration chart is with the charts; changes.csv lists new and lost key accounts and the biggest movers.</p>\n</section>\n");
+    }
+
     // Top accounts.
     let _ = writeln!(
         h,
