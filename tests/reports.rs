@@ -319,9 +319,10 @@ fn a_run_with_previous_shows_the_migration_in_a_chart_and_in_the_report() {
     // Every non-empty cell of migration.csv is drawn with its count.
     let m = Table::read(&out.join("migration.csv"));
     for n in m.column("customers").iter().filter(|n| **n != "0") {
+        let word = if *n == "1" { "customer" } else { "customers" };
         assert!(
-            svg.contains(&format!("\n{n} customers\n")),
-            "{n} customers not drawn"
+            svg.contains(&format!("\n{n} {word}\n")),
+            "{n} {word} not drawn"
         );
     }
     let html = fs::read_to_string(out.join("report.html")).unwrap();
