@@ -38,9 +38,9 @@ fn stages(c: &mut Criterion) {
     });
     let (customers, facts) = features::compute(&ledger, as_of, window);
     c.bench_function("score_20k_customers", |b| {
-        b.iter(|| score::score(&customers, facts.product_lines, None, None, &settings))
+        b.iter(|| score::score(&customers, facts.product_lines, None, None, &settings, &[]))
     });
-    let scores = score::score(&customers, facts.product_lines, None, None, &settings);
+    let scores = score::score(&customers, facts.product_lines, None, None, &settings, &[]);
     c.bench_function("rank_tier_flag_20k_customers", |b| {
         b.iter(|| {
             let order = classify::rank(&customers, &scores);

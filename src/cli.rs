@@ -30,6 +30,10 @@ pub enum Command {
         after_help = "Examples:\n  custscore inspect testdata/sample_ledger.csv\n  custscore inspect 销售.csv --columns customer=客户编号,date=日期,amount=金额 --json"
     )]
     Inspect(InspectArgs),
+    /// One page per account for a review meeting: metrics, scores and their parts, tier and
+    /// why, flags, monthly revenue, product lines, predicted value (HTML and Markdown).
+    #[command(after_help = ACCOUNT_EXAMPLES)]
+    Account(AccountArgs),
     /// Write or check a settings file.
     #[command(subcommand, after_help = CONFIG_EXAMPLES)]
     Config(ConfigCommand),
@@ -44,6 +48,23 @@ pub enum Command {
     /// Print the man page (roff) on stdout.
     #[command(after_help = "Example:\n  custscore man > custscore.1 && man ./custscore.1")]
     Man,
+}
+
+const ACCOUNT_EXAMPLES: &str = "\
+Examples:
+  custscore account testdata/sample_ledger.csv --customer C00054 --out pages/
+  custscore account ledger.csv --customer C1 --customer C2 --attributes attrs.csv --out pages/";
+
+#[derive(Debug, Args)]
+pub struct AccountArgs {
+    /// The customer id (repeat the flag for several pages).
+    #[arg(long, required = true, value_name = "ID")]
+    pub customer: Vec<String>,
+
+    /// Everything `score` takes: the ledger, reading flags, settings, attributes, model; the
+    /// pages go to --out DIR as account-ID.html and account-ID.md.
+    #[command(flatten)]
+    pub score: ScoreArgs,
 }
 
 const CONFIG_EXAMPLES: &str = "\

@@ -20,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backtest(args) => backtest(&args),
         Command::Compare(args) => compare_runs(&args),
         Command::Inspect(args) => inspect(&args),
+        Command::Account(args) => crate::account::run(&args),
         Command::Config(ConfigCommand::Init { file }) => config_init(file.as_deref()),
         Command::Config(ConfigCommand::Check { file }) => {
             let s = Settings::from_file(&file)?;
@@ -396,6 +397,7 @@ pub fn request(args: &ScoreArgs) -> anyhow::Result<Request> {
         attributes_sheet: args.attributes_sheet.clone(),
         previous: args.previous.clone(),
         settings,
+        detail: Vec::new(),
     })
 }
 

@@ -13,6 +13,7 @@
 //! println!("{} customers, best: {}", scored.customers.len(), scored.customers.id[0]);
 //! ```
 
+pub mod account;
 pub mod attributes;
 pub mod backtest;
 pub mod classify;

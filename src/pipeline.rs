@@ -28,6 +28,16 @@ pub struct Request {
     pub settings: Settings,
     /// A finished earlier run to compare with (`--previous`).
     pub previous: Option<PathBuf>,
+    /// Customers whose rows and score parts to keep for account pages.
+    pub detail: Vec<String>,
+}
+
+/// One customer's ledger rows (up to the as-of date), for an account page.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerRows {
+    pub id: String,
+    /// (day, amount, product line)
+    pub rows: Vec<(i32, f64, Option<String>)>,
 }
 
 /// Where the as-of date came from.
@@ -62,6 +72,8 @@ pub struct Scored {
     pub attributes: Option<Attributes>,
     /// Ids in the attributes file with no purchase up to the as-of date.
     pub prospects: Vec<String>,
+    /// The rows of the customers in [`Request::detail`] that are in the ledger.
+    pub detail: Vec<CustomerRows>,
     pub ledger_first_day: i32,
     pub ledger_last_day: i32,
 }
@@ -141,6 +153,27 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
     };
     let window = features::trend_window(first_day, as_of, req.settings.trend.window_days);
     let (mut customers, facts) = features::compute(&ledger, as_of, window);
+    let detail: Vec<CustomerRows> = req
+        .detail
+        .iter()
+        .filter_map(|id| {
+            let k = ledger.customers.lookup(id)?;
+            let rows = ledger
+                .rows
+                .iter()
+                .filter(|r| r.customer == k && r.day <= as_of)
+                .map(|r| {
+                    let product = (r.product != ledger::NONE)
+                        .then(|| ledger.products.get(r.product).to_string());
+                    (r.day, r.amount, product)
+                })
+                .collect();
+            Some(CustomerRows {
+                id: id.clone(),
+                rows,
+            })
+        })
+        .collect();
     if customers.is_empty() {
         return Err(InputError::Empty(format!(
             "nothing to score: no purchase (a row with an amount of 0 or more) on or before {}; customers with only returns: {}",
@@ -180,12 +213,18 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         .gamma_gamma
         .is_some()
         .then_some(predictions.clv.as_slice());
+    let keep: Vec<usize> = req
+        .detail
+        .iter()
+        .filter_map(|id| customers.id.iter().position(|c| c == id))
+        .collect();
     let scores = score::score(
         &customers,
         facts.product_lines,
         attributes.as_ref(),
         clv,
         &req.settings,
+        &keep,
     );
     timings.score_ms = t.elapsed().as_millis() as u64;
 
@@ -232,6 +271,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         rejects: ledger.rejects,
         attributes,
         prospects,
+        detail,
         ledger_first_day: first_day,
         ledger_last_day: last_day,
     };

@@ -20,6 +20,9 @@ pub struct Scores {
     pub potential: Vec<f64>,
     pub value: Vec<f64>,
     pub edges: RfmEdges,
+    /// The potential parts of the customers asked for (`keep`), by customer id: for account
+    /// pages; kept for a few customers only, not a column of a million.
+    pub kept_parts: Vec<(String, PotentialParts)>,
 }
 
 /// The value range and size of each score bin, for the manifest.
@@ -54,6 +57,7 @@ impl Scores {
             potential: g(self.potential, order),
             value: g(self.value, order),
             edges: self.edges,
+            kept_parts: self.kept_parts,
         }
     }
 }
@@ -167,6 +171,7 @@ pub fn score(
     attrs: Option<&Attributes>,
     clv: Option<&[Option<f64>]>,
     s: &Settings,
+    keep: &[usize],
 ) -> Scores {
     let cuts = &s.rfm.quantiles;
     let recency: Vec<f64> = c.recency_days.iter().map(|&d| f64::from(d)).collect();
@@ -208,6 +213,9 @@ pub fn score(
             size: size_share[i],
             predicted: predicted_share[i],
         };
+        if keep.contains(&i) {
+            out.kept_parts.push((c.id[i].clone(), parts));
+        }
         let potential = parts.score(s);
         let pw = s.value.potential_weight;
         out.value

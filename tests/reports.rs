@@ -336,3 +336,86 @@ fn a_run_with_previous_shows_the_migration_in_a_chart_and_in_the_report() {
         .unwrap()
         .contains("id=\"migration\""));
 }
+
+#[test]
+fn account_pages_tell_one_customer_s_story_and_stay_inside_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The sample ledger plus a customer whose id is a path and markup at once.
+    let ledger = tmp.path().join("l.csv");
+    let mut text = fs::read_to_string(testdata("sample_ledger.csv")).unwrap();
+    let evil = "../../<b>evil</b>";
+    for m in 1..=3 {
+        text.push_str(&format!(
+            "INVE{m},{evil},2026-0{m}-10,100,Training,North,Retail,1\n"
+        ));
+    }
+    fs::write(&ledger, text).unwrap();
+    let out = tmp.path().join("pages");
+    custscore()
+        .args(["account", ledger.to_str().unwrap(), "--customer", "C00225"])
+        .args(["--customer", evil, "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(out.join("account-C00225.html").exists() && out.join("account-C00225.md").exists());
+    assert!(
+        !tmp.path().join("<b>evil</b>.html").exists()
+            && fs::read_dir(tmp.path()).unwrap().count() == 2,
+        "nothing written outside --out"
+    );
+
+    // The page agrees with the customer table of a score run on the same ledger.
+    let run = tmp.path().join("run");
+    score_ok(&[&ledger], &run, &[]);
+    let t = Table::read(&run.join("scores.csv"));
+    let md = fs::read_to_string(out.join("account-C00225.md")).unwrap();
+    let html = fs::read_to_string(out.join("account-C00225.html")).unwrap();
+    let rank = t.get("C00225", "rank");
+    assert!(
+        md.contains(&format!("| Rank | {rank} of {} |", t.rows.len())),
+        "{md}"
+    );
+    assert!(md.contains(&format!("| Tier | {} |", t.get("C00225", "tier"))));
+    assert!(md.contains(&format!(
+        "| Net revenue | {} |",
+        t.get("C00225", "monetary")
+    )));
+    assert!(md.contains(&format!(
+        "| Value score | {} =",
+        t.get("C00225", "value_score")
+    )));
+    assert!(md.contains("## Product lines bought") && md.contains("## Monthly net revenue"));
+    assert!(html.contains("<figure id=\"monthly-revenue\"><svg"));
+    for tag in ["<script", "<img", "<link"] {
+        assert!(!html.contains(tag), "{tag}");
+    }
+    // The markup id is text in both formats.
+    let evil_page = names
+        .iter()
+        .find(|n| n.ends_with(".html") && !n.contains("C00225"))
+        .unwrap();
+    let evil_html = fs::read_to_string(out.join(evil_page)).unwrap();
+    assert!(evil_html.contains("../../&lt;b&gt;evil&lt;/b&gt;") && !evil_html.contains("<b>evil"));
+    let evil_md = fs::read_to_string(out.join(evil_page.replace(".html", ".md"))).unwrap();
+    assert!(evil_md.contains(r"../../\<b\>evil\</b\>"), "{evil_md}");
+}
+
+#[test]
+fn an_unknown_account_lists_the_nearest_ids() {
+    let tmp = tempfile::tempdir().unwrap();
+    custscore()
+        .args(["account", testdata("sample_ledger.csv").to_str().unwrap()])
+        .args(["--customer", "c0054", "--out"])
+        .arg(tmp.path().join("p"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            r#"--customer: "c0054" has no purchase in the ledger up to the as-of date; did you mean "C00054""#,
+        ));
+    assert!(!tmp.path().join("p").join("account-c0054.html").exists());
+}

@@ -883,6 +883,67 @@ pub fn score_charts(s: &Scored, format: ChartFormat) -> anyhow::Result<(Vec<Draw
     Ok((out, warnings))
 }
 
+/// One account's net revenue per month (bars), for its page.
+struct MonthlyRevenue<'a> {
+    months: &'a [(String, f64)],
+}
+
+impl Draw for MonthlyRevenue<'_> {
+    fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
+        area.fill(&WHITE)?;
+        let n = self.months.len().max(1);
+        let max = self.months.iter().map(|m| m.1).fold(0.0, f64::max).max(1.0) * 1.1;
+        let min = self.months.iter().map(|m| m.1).fold(0.0, f64::min) * 1.1;
+        let mut chart = ChartBuilder::on(area)
+            .caption("Net revenue per month", font(34))
+            .margin(30)
+            .x_label_area_size(80)
+            .y_label_area_size(110)
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), min..max)?;
+        let months = self.months;
+        let every = n.div_ceil(12).max(1);
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| {
+                let k = x.round();
+                if (x - k).abs() > 1e-6 || k < 0.0 || k as usize >= months.len() {
+                    return String::new();
+                }
+                let k = k as usize;
+                if k.is_multiple_of(every) {
+                    months[k].0.clone()
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|y| thousands(*y))
+            .x_desc("Month")
+            .y_desc("Net revenue")
+            .axis_desc_style(font(26))
+            .label_style(font(22))
+            .draw()?;
+        chart.draw_series(self.months.iter().enumerate().map(|(k, (_, v))| {
+            let x = k as f64;
+            let color = if *v < 0.0 { ORANGE } else { BLUE };
+            Rectangle::new([(x - 0.4, 0.0), (x + 0.4, *v)], color.filled())
+        }))?;
+        Ok(())
+    }
+}
+
+/// The monthly revenue chart of an account page, as SVG text.
+pub fn monthly_revenue_svg(months: &[(String, f64)]) -> anyhow::Result<String> {
+    let d = render(
+        &MonthlyRevenue { months },
+        "monthly_revenue",
+        "Net revenue per month".into(),
+        ChartFormat::Svg,
+    )?;
+    Ok(d.svg.unwrap_or_default())
+}
+
 /// The backtest's chart.
 pub fn backtest_chart(bt: &Backtest, format: ChartFormat) -> anyhow::Result<Drawn> {
     render(

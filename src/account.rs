@@ -1,0 +1,591 @@
+//! `custscore account`: a one-page review of one customer, as HTML (with a monthly revenue
+//! chart, printable on one page) and Markdown (to paste into notes). The page is built once as
+//! [`Page`] — headed lists of label/value rows and tables — and rendered to both formats, so
+//! they always say the same. Pages go into `--out DIR` under a file name made from the id
+//! that cannot leave the folder.
+
+use std::fmt::Write as _;
+
+use anyhow::Context;
+
+use crate::classify::Flag;
+use crate::cli::AccountArgs;
+use crate::commands::request;
+use crate::config::TierMethod;
+use crate::error::InputError;
+use crate::ledger::parse::{civil_from_days, format_day};
+use crate::pipeline::{self, CustomerRows, Scored};
+use crate::progress::Progress;
+use crate::report::html::{esc, flag_advice};
+use crate::report::{fixed, OutDir, Timings};
+
+/// A page: its title, a subtitle and sections in order.
+pub struct Page {
+    pub title: String,
+    pub subtitle: String,
+    pub sections: Vec<Section>,
+    /// Inline SVG of the monthly revenue chart (HTML only).
+    pub chart: Option<String>,
+}
+
+pub struct Section {
+    pub heading: String,
+    /// Label and value rows.
+    pub rows: Vec<(String, String)>,
+    /// A table: header and rows.
+    pub table: Option<(Vec<String>, Vec<Vec<String>>)>,
+}
+
+fn section(heading: &str, rows: Vec<(&str, String)>) -> Section {
+    Section {
+        heading: heading.into(),
+        rows: rows.into_iter().map(|(l, v)| (l.to_string(), v)).collect(),
+        table: None,
+    }
+}
+
+/// Runs the command.
+pub fn run(args: &AccountArgs) -> anyhow::Result<()> {
+    let a = &args.score;
+    let mut req = request(a)?;
+    req.detail = args.customer.clone();
+    let mut out = OutDir::prepare(&a.out)?;
+    let progress = Progress::new(a.quiet);
+    let scored = pipeline::score(&req, &progress, &mut Timings::default())?;
+    let mut written = Vec::new();
+    for id in &args.customer {
+        let Some(i) = scored.customers.id.iter().position(|c| c == id) else {
+            return Err(unknown(&scored, id).into());
+        };
+        let rows = scored
+            .detail
+            .iter()
+            .find(|d| &d.id == id)
+            .cloned()
+            .unwrap_or_default();
+        let page = build(&scored, i, &rows);
+        let stem = file_stem(id);
+        out.write(&format!("{stem}.html"), |w| {
+            Ok(w.write_all(html(&page).as_bytes())?)
+        })?;
+        out.write(&format!("{stem}.md"), |w| {
+            Ok(w.write_all(markdown(&page).as_bytes())?)
+        })?;
+        written.push(stem);
+    }
+    out.commit(&[]).context("writing the account pages")?;
+    if !a.quiet {
+        eprintln!(
+            "custscore: {} account page(s) -> {}: {}",
+            written.len(),
+            a.out.display(),
+            written.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// An unknown id: the error lists the nearest ids.
+fn unknown(s: &Scored, id: &str) -> InputError {
+    let want = id.to_lowercase();
+    let mut near: Vec<(usize, &str)> = s
+        .customers
+        .id
+        .iter()
+        .map(|c| {
+            let l = c.to_lowercase();
+            let d = if l == want {
+                0
+            } else if l.contains(&want) || want.contains(&l) {
+                1
+            } else {
+                1 + edit_distance(&l, &want)
+            };
+            (d, c.as_str())
+        })
+        .filter(|(d, _)| *d <= 3)
+        .collect();
+    near.sort();
+    near.truncate(5);
+    let hint = if near.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; did you mean {}?",
+            near.iter()
+                .map(|(_, c)| format!("{c:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let prospect = if s.prospects.iter().any(|p| p == id) {
+        " (it is a prospect in the attributes file: no purchase yet, see prospects.csv)"
+    } else {
+        ""
+    };
+    InputError::flag(
+        "--customer",
+        format!("{id:?} has no purchase in the ledger up to the as-of date{prospect}{hint}"),
+    )
+}
+
+/// Levenshtein distance (ids are short).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// `account-<id>`, with every character that is not a letter, digit, `-` or `_` replaced
+/// by `_` and, when anything was replaced, a short hash of the id so that two ids never share
+/// a file. No `/`, `\`, `..` or leading dot can survive: the file stays inside --out.
+pub fn file_stem(id: &str) -> String {
+    let clean: String = id
+        .chars()
+        .take(80)
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if clean == id {
+        format!("account-{clean}")
+    } else {
+        use sha2::Digest;
+        let h = sha2::Sha256::digest(id.as_bytes());
+        format!(
+            "account-{clean}-{:02x}{:02x}{:02x}{:02x}",
+            h[0], h[1], h[2], h[3]
+        )
+    }
+}
+
+fn opt(v: Option<f64>, digits: u32) -> String {
+    v.map_or("–".into(), |v| fixed(v, digits))
+}
+
+/// The page for customer `i` (rank order) with its ledger rows.
+pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
+    let c = &s.customers;
+    let sc = &s.scores;
+    let n = c.len();
+    let id = &c.id[i];
+    let name = s.name(i).unwrap_or("");
+    let tier = s.tiers[i].as_str();
+    let mut sections = Vec::new();
+
+    // Tier and why.
+    let industry = c.industry[i].clone();
+    let rules = s.settings.tiers.industry_rules();
+    let rule = industry
+        .as_ref()
+        .and_then(|ind| rules.get(ind).cloned())
+        .unwrap_or_else(|| s.settings.tiers.default_rule());
+    let why = match rule.method {
+        TierMethod::RankShare => format!(
+            "by rank share: top {:.0}% strategic, next {:.0}% partner, next {:.0}% priority; this account is rank {} of {} (top {:.1}%)",
+            rule.strategic * 100.0,
+            rule.partner * 100.0,
+            rule.priority * 100.0,
+            i + 1,
+            n,
+            (i + 1) as f64 / n as f64 * 100.0
+        ),
+        TierMethod::Threshold => format!(
+            "by value score: at least {} strategic, {} partner, {} priority; this account scores {}",
+            rule.strategic,
+            rule.partner,
+            rule.priority,
+            fixed(sc.value[i], 2)
+        ),
+        TierMethod::RevenueShare => format!(
+            "by revenue share in rank order: the first {:.0}% of revenue strategic, the next {:.0}% partner, the next {:.0}% priority; this account is rank {} of {}",
+            rule.strategic * 100.0,
+            rule.partner * 100.0,
+            rule.priority * 100.0,
+            i + 1,
+            n
+        ),
+    };
+    let mut tier_rows = vec![
+        ("Tier", tier.to_string()),
+        ("Rank", format!("{} of {}", i + 1, n)),
+        ("Rule", why),
+    ];
+    if let Some(ind) = &industry {
+        if rules.contains_key(ind) {
+            tier_rows.push(("Industry rule", format!("the rule for {ind}")));
+        }
+    }
+    if let Some(b) = s.comparison.as_ref().map(|c| &c.before[i]) {
+        tier_rows.push((
+            "Previous run",
+            format!(
+                "{} ({})",
+                b.tier.as_deref().unwrap_or("new"),
+                b.change.as_str()
+            ),
+        ));
+    }
+    sections.push(section("Tier", tier_rows));
+
+    // Metrics.
+    sections.push(section(
+        "Metrics",
+        vec![
+            ("Net revenue", fixed(c.monetary[i], 2)),
+            ("Returns", fixed(c.returns[i], 2)),
+            ("Purchase occasions (frequency)", c.frequency[i].to_string()),
+            ("Purchase days", c.order_days[i].to_string()),
+            ("First purchase", format_day(c.first_purchase[i])),
+            ("Last purchase", format_day(c.last_purchase[i])),
+            (
+                "Days since the last purchase",
+                c.recency_days[i].to_string(),
+            ),
+            ("Tenure (days)", c.tenure_days[i].to_string()),
+            (
+                "Product lines",
+                c.product_lines[i].map_or("–".into(), |p| p.to_string()),
+            ),
+            ("Purchase cycle (median days)", opt(c.cycle_days[i], 1)),
+            ("Cycle variation (CV)", opt(c.cycle_cv[i], 2)),
+            ("Trend (recent vs prior window)", fixed(c.trend[i], 2)),
+            ("Overdue (days since last / cycle)", opt(c.overdue[i], 2)),
+        ],
+    ));
+
+    // Scores and their parts.
+    let v = &s.settings.value;
+    let w = &s.settings.potential;
+    let parts = sc.kept_parts.iter().find(|(k, _)| k == id).map(|(_, p)| *p);
+    let part = |x: Option<f64>| x.map_or("unknown (left out)".into(), |x| fixed(x * 100.0, 0));
+    let mut score_rows = vec![
+        (
+            "R / F / M scores",
+            format!(
+                "{} / {} / {} (segment {})",
+                sc.r[i],
+                sc.f[i],
+                sc.m[i],
+                s.segment(i)
+            ),
+        ),
+        (
+            "Current score",
+            format!(
+                "{} (weights R {}, F {}, M {})",
+                fixed(sc.current[i], 2),
+                v.recency_weight,
+                v.frequency_weight,
+                v.monetary_weight
+            ),
+        ),
+        ("Potential score", fixed(sc.potential[i], 2)),
+    ];
+    if let Some(p) = parts {
+        score_rows.extend([
+            (
+                "· growth (trend)",
+                format!("{} × weight {}", part(Some(p.growth)), w.growth),
+            ),
+            (
+                "· breadth headroom",
+                format!("{} × weight {}", part(p.breadth), w.breadth),
+            ),
+            (
+                "· steadiness",
+                format!("{} × weight {}", part(Some(p.steadiness)), w.steadiness),
+            ),
+            (
+                "· industry influence",
+                format!("{} × weight {}", part(p.influence), w.influence),
+            ),
+            ("· size", format!("{} × weight {}", part(p.size), w.size)),
+            (
+                "· predicted value",
+                format!("{} × weight {}", part(p.predicted), w.predicted),
+            ),
+        ]);
+    }
+    score_rows.push((
+        "Value score",
+        format!(
+            "{} = {:.2} × current + {:.2} × potential",
+            fixed(sc.value[i], 2),
+            1.0 - v.potential_weight,
+            v.potential_weight
+        ),
+    ));
+    sections.push(section("Scores", score_rows));
+
+    // Flags.
+    let flags: Vec<(&str, String)> = if s.flags[i].is_empty() {
+        vec![("None", "no flag raised".into())]
+    } else {
+        s.flags[i]
+            .iter()
+            .map(|f: &Flag| (f.as_str(), flag_advice(*f).to_string()))
+            .collect()
+    };
+    sections.push(section("Flags and what they suggest", flags));
+
+    // Predicted value.
+    let p = &s.predictions;
+    sections.push(section(
+        "Predicted",
+        vec![
+            ("Probability still active", opt(p.p_alive[i], 3)),
+            (
+                "Expected purchase days",
+                format!(
+                    "{} in the next {} days",
+                    opt(p.expected_purchases[i], 2),
+                    s.settings.model.horizon_days
+                ),
+            ),
+            ("Probability of buying in that time", opt(p.p_buy[i], 3)),
+            (
+                "Expected spend per purchase day",
+                opt(p.expected_spend[i], 2),
+            ),
+            ("Discounted value of that time (CLV)", opt(p.clv[i], 2)),
+            (
+                "Buyer class",
+                s.buyer_class[i].map_or("–".into(), |b| b.as_str().to_string()),
+            ),
+        ],
+    ));
+
+    // Product lines and months.
+    let mut lines: std::collections::BTreeMap<String, (f64, usize, i32)> = Default::default();
+    let mut months: std::collections::BTreeMap<(i32, u32), f64> = Default::default();
+    for (day, amount, product) in &rows.rows {
+        let e = lines
+            .entry(product.clone().unwrap_or_else(|| "(none)".into()))
+            .or_insert((0.0, 0, i32::MIN));
+        e.0 += amount;
+        e.1 += 1;
+        e.2 = e.2.max(*day);
+        let (y, m, _) = civil_from_days(*day);
+        *months.entry((y, m)).or_default() += amount;
+    }
+    let mut by_revenue: Vec<(String, (f64, usize, i32))> = lines.into_iter().collect();
+    by_revenue.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+    sections.push(Section {
+        heading: "Product lines bought".into(),
+        rows: Vec::new(),
+        table: Some((
+            ["Product line", "Net revenue", "Rows", "Last bought"]
+                .map(String::from)
+                .to_vec(),
+            by_revenue
+                .iter()
+                .map(|(l, (rev, k, last))| {
+                    vec![l.clone(), fixed(*rev, 2), k.to_string(), format_day(*last)]
+                })
+                .collect(),
+        )),
+    });
+    // Every month from the first purchase to the as-of date, empty ones included.
+    let (y0, m0, _) = civil_from_days(c.first_purchase[i]);
+    let (y1, m1, _) = civil_from_days(s.as_of);
+    let mut series = Vec::new();
+    let (mut y, mut m) = (y0, m0);
+    while (y, m) <= (y1, m1) {
+        series.push((
+            format!("{y:04}-{m:02}"),
+            months.get(&(y, m)).copied().unwrap_or(0.0),
+        ));
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    let shown: Vec<(String, f64)> = series.iter().rev().take(36).rev().cloned().collect();
+    sections.push(Section {
+        heading: "Monthly net revenue".into(),
+        rows: Vec::new(),
+        table: Some((
+            vec!["Month".into(), "Net revenue".into()],
+            shown
+                .iter()
+                .map(|(k, v)| vec![k.clone(), fixed(*v, 2)])
+                .collect(),
+        )),
+    });
+    let chart = crate::report::charts::monthly_revenue_svg(&shown).ok();
+
+    Page {
+        title: if name.is_empty() {
+            format!("Account review: {id}")
+        } else {
+            format!("Account review: {name} ({id})")
+        },
+        subtitle: format!(
+            "As of {} · {} · {}",
+            format_day(s.as_of),
+            tier,
+            industry.unwrap_or_else(|| "industry unknown".into())
+        ),
+        sections,
+        chart,
+    }
+}
+
+/// The page as one self-contained HTML file, printable on one page.
+pub fn html(p: &Page) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\nbody {{ font-family: \"Noto Sans\", \"Noto Sans CJK SC\", Arial, sans-serif; color: #1d2733; max-width: 1100px; margin: 1.5em auto; padding: 0 1em; font-size: 14px; }}\nh1 {{ font-size: 1.6em; margin-bottom: 0; }} .sub {{ color: #5a6775; margin-top: 0.2em; }}\nh2 {{ font-size: 1.15em; border-bottom: 2px solid #1f569e; margin: 1.2em 0 0.4em; }}\n.cols {{ columns: 2; column-gap: 2em; }} section {{ break-inside: avoid; }}\ntable {{ border-collapse: collapse; width: 100%; }} th, td {{ text-align: left; padding: 0.2em 0.5em; border-bottom: 1px solid #dde3ea; vertical-align: top; }} th {{ background: #eef2f7; }}\nsvg {{ width: 100%; height: auto; }}\n@media print {{ body {{ margin: 0; font-size: 11px; }} }}\n</style>\n</head>\n<body>\n<h1>{}</h1>\n<p class=\"sub\">{}</p>\n",
+        esc(&p.title),
+        esc(&p.title),
+        esc(&p.subtitle)
+    );
+    if let Some(svg) = &p.chart {
+        let _ = writeln!(h, "<figure id=\"monthly-revenue\">{}</figure>", svg.trim());
+    }
+    h.push_str("<div class=\"cols\">\n");
+    for s in &p.sections {
+        if s.heading == "Monthly net revenue" && p.chart.is_some() {
+            continue; // drawn above
+        }
+        let _ = writeln!(h, "<section>\n<h2>{}</h2>", esc(&s.heading));
+        if !s.rows.is_empty() {
+            h.push_str("<table>\n");
+            for (l, v) in &s.rows {
+                let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(l), esc(v));
+            }
+            h.push_str("</table>\n");
+        }
+        if let Some((head, rows)) = &s.table {
+            h.push_str("<table>\n<tr>");
+            for c in head {
+                let _ = write!(h, "<th>{}</th>", esc(c));
+            }
+            h.push_str("</tr>\n");
+            for r in rows {
+                h.push_str("<tr>");
+                for c in r {
+                    let _ = write!(h, "<td>{}</td>", esc(c));
+                }
+                h.push_str("</tr>\n");
+            }
+            h.push_str("</table>\n");
+        }
+        h.push_str("</section>\n");
+    }
+    h.push_str("</div>\n</body>\n</html>\n");
+    h
+}
+
+/// Markdown text: `|`, `\`, `<`, `>`, `*`, `_`, backticks and `[` `]` in data are escaped.
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' | '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The page as Markdown.
+pub fn markdown(p: &Page) -> String {
+    let mut m = String::new();
+    let _ = writeln!(m, "# {}\n\n{}\n", md(&p.title), md(&p.subtitle));
+    for s in &p.sections {
+        let _ = writeln!(m, "## {}\n", md(&s.heading));
+        if !s.rows.is_empty() {
+            m.push_str("| | |\n|---|---|\n");
+            for (l, v) in &s.rows {
+                let _ = writeln!(m, "| {} | {} |", md(l), md(v));
+            }
+            m.push('\n');
+        }
+        if let Some((head, rows)) = &s.table {
+            let _ = writeln!(
+                m,
+                "| {} |\n|{}|",
+                head.iter().map(|c| md(c)).collect::<Vec<_>>().join(" | "),
+                head.iter().map(|_| "---").collect::<Vec<_>>().join("|")
+            );
+            for r in rows {
+                let _ = writeln!(
+                    m,
+                    "| {} |",
+                    r.iter().map(|c| md(c)).collect::<Vec<_>>().join(" | ")
+                );
+            }
+            m.push('\n');
+        }
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_stay_inside_the_folder() {
+        assert_eq!(file_stem("C00054"), "account-C00054");
+        assert_eq!(file_stem("客户01"), "account-客户01");
+        for evil in [
+            "../../etc/passwd",
+            "/abs",
+            "..",
+            ".hidden",
+            "a\\b",
+            "x\u{0}y",
+        ] {
+            let s = file_stem(evil);
+            assert!(
+                !s.contains('/') && !s.contains('\\') && !s.contains(".."),
+                "{s}"
+            );
+            assert!(s.starts_with("account-") && !s.contains('\u{0}'), "{s}");
+        }
+        assert_ne!(
+            file_stem("a/b"),
+            file_stem("a_b"),
+            "no two ids share a file"
+        );
+    }
+
+    #[test]
+    fn near_ids_by_edit_distance() {
+        assert_eq!(edit_distance("c00054", "c00045"), 2);
+        assert_eq!(edit_distance("abc", "abc"), 0);
+        assert_eq!(edit_distance("", "ab"), 2);
+    }
+
+    #[test]
+    fn markdown_and_html_escape_the_data() {
+        assert_eq!(md("a|b <i>*x*</i>"), "a\\|b \\<i\\>\\*x\\*\\</i\\>");
+        let p = Page {
+            title: "<script>x</script>".into(),
+            subtitle: String::new(),
+            sections: vec![section("S", vec![("k", "<b>".into())])],
+            chart: None,
+        };
+        let h = html(&p);
+        assert!(!h.contains("<script>x") && h.contains("&lt;script&gt;x"));
+        assert!(h.contains("<td>&lt;b&gt;</td>"));
+    }
+}
