@@ -2,9 +2,10 @@
 //!
 //! The pipeline runs one way, a module per stage:
 //! `ledger` (read, map, validate) → `features` (per-customer metrics) → `model` (BG/NBD,
-//! Gamma-Gamma, CLV) → `score` (RFM, value) → `classify` (rank, tiers, buyer classes, flags)
-//! → `report` (CSV, manifest). [`pipeline::score`] runs the
-//! first four; [`report::write_all`] writes the files.
+//! Pareto/NBD, Gamma-Gamma, CLV) → `score` (RFM, value) → `classify` (rank, tiers, buyer
+//! classes, flags) → `report` (tables as CSV/Parquet/JSON/xlsx, charts, report.html,
+//! manifest). [`pipeline::score`] runs the first four; [`report::write_all`] writes the
+//! files; [`account`] writes one customer's review page.
 //!
 //! ```no_run
 //! use custscore::{pipeline, progress::Progress, report::Timings};
