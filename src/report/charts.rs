@@ -521,15 +521,22 @@ impl Draw for ValueScores {
                     Rectangle::new([(x, y - 8), (x + 24, y + 8)], color.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(font(24))
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .draw()?;
+        legend(&mut chart)?;
         Ok(())
     }
+}
+
+/// Draws the series legend, top left, the same on every chart.
+fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+) -> DrawResult<DB> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(font(24))
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .draw()
 }
 
 /// Mean P(alive) by repeat purchase days (rows) and days since the last purchase (columns).
@@ -722,13 +729,7 @@ impl Draw for BacktestChart<'_> {
                     Rectangle::new([(x, y - 8), (x + 24, y + 8)], color.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(font(24))
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .draw()?;
+        legend(&mut chart)?;
         Ok(())
     }
 }

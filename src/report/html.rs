@@ -230,33 +230,32 @@ pub fn render(s: &Scored, charts: &[Drawn]) -> String {
         let _ = writeln!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(&k), esc(&v));
     }
     h.push_str("</table>\n");
-    if let Some(m) = s
-        .model
-        .bgnbd
-        .as_ref()
-        .map(|m| (m.log_likelihood, m.converged))
-    {
-        let _ = writeln!(
-            h,
-            "<p class=\"note\">BG/NBD fitted on {} customers: log-likelihood {:.4}, {}.</p>",
-            thousands(s.model.customers as f64),
-            m.0,
-            if m.1 { "converged" } else { "did not converge" }
-        );
-    }
-    if let Some(m) = s
-        .model
-        .pnbd
-        .as_ref()
-        .map(|m| (m.log_likelihood, m.converged))
-    {
-        let _ = writeln!(
-            h,
-            "<p class=\"note\">Pareto/NBD fitted on {} customers: log-likelihood {:.4}, {}.</p>",
-            thousands(s.model.customers as f64),
-            m.0,
-            if m.1 { "converged" } else { "did not converge" }
-        );
+    let fits = [
+        (
+            "BG/NBD",
+            s.model
+                .bgnbd
+                .as_ref()
+                .map(|m| (m.log_likelihood, m.converged)),
+        ),
+        (
+            "Pareto/NBD",
+            s.model
+                .pnbd
+                .as_ref()
+                .map(|m| (m.log_likelihood, m.converged)),
+        ),
+    ];
+    for (name, fit) in fits {
+        if let Some((ll, converged)) = fit {
+            let _ =
+                writeln!(
+                h,
+                "<p class=\"note\">{name} fitted on {} customers: log-likelihood {ll:.4}, {}.</p>",
+                thousands(s.model.customers as f64),
+                if converged { "converged" } else { "did not converge" }
+            );
+        }
     }
     for w in &s.model.warnings {
         let _ = writeln!(h, "<p class=\"note\">Warning: {}</p>", esc(w));
