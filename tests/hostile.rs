@@ -349,6 +349,20 @@ fn a_ledger_too_large_for_memory_stops_before_reading_and_keeps_the_old_reports(
             "rows would need about 0.4 MB of memory and 0.2 MB is available",
         ));
     assert_eq!(fs::read(out.join("scores.csv")).unwrap(), before);
+    // A Parquet ledger is measured by its metadata's row count.
+    custscore()
+        .env("CUSTSCORE_MEMORY_LIMIT", "200000")
+        .args([
+            "score",
+            common::testdata("sample_ledger.parquet").to_str().unwrap(),
+        ])
+        .args(["--out", out.to_str().unwrap()])
+        .assert()
+        .code(3)
+        .stderr(contains(
+            "sample_ledger.parquet: about 3624 rows would need about 0.4 MB",
+        ));
+    assert_eq!(fs::read(out.join("scores.csv")).unwrap(), before);
     // Enough budget: the same run goes through.
     custscore()
         .env("CUSTSCORE_MEMORY_LIMIT", "100000000")

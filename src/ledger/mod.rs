@@ -156,13 +156,16 @@ pub fn read_ledger(
     b.finish()
 }
 
-/// Stops before reading when the CSV files' estimated rows would not fit in memory.
+/// Stops before reading when the files' rows would not fit in memory: CSV rows estimated
+/// from the file size and its first lines, Parquet rows from the file's metadata. Excel
+/// sheets hold at most about a million rows and are not checked.
 fn check_memory(paths: &[PathBuf]) -> anyhow::Result<()> {
     let mut rows = 0u64;
-    for path in paths
-        .iter()
-        .filter(|p| !is_parquet(p) && !xlsx::is_workbook(p))
-    {
+    for path in paths.iter().filter(|p| !xlsx::is_workbook(p)) {
+        if is_parquet(path) {
+            rows += parquet::row_count(path).unwrap_or(0);
+            continue;
+        }
         let (Ok(meta), Ok(head)) = (std::fs::metadata(path), csv::read_head(path)) else {
             continue; // the reader reports the file's own problem
         };

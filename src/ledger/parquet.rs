@@ -140,6 +140,13 @@ pub(super) fn read(
     Ok(header)
 }
 
+/// Rows in a Parquet file, from its metadata (nothing else is read); `None` when the file
+/// cannot be read as Parquet (the reader then says why).
+pub(super) fn row_count(path: &Path) -> Option<u64> {
+    let file = File::open(path).ok()?;
+    ParquetReader::new(file).num_rows().ok().map(|n| n as u64)
+}
+
 /// Day numbers for a date column of any supported type.
 fn dates(col: &Column, opts: &super::ReadOptions) -> anyhow::Result<Vec<Result<i32, String>>> {
     let empty = || Err::<i32, String>("is empty; expected a date".into());
