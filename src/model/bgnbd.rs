@@ -32,9 +32,18 @@ pub struct Data {
 /// [`Data::tx`] and [`Data::t`] as whole days, and the days per time unit.
 #[derive(Debug, Clone, Default)]
 pub struct Days {
-    pub tx: Vec<u32>,
-    pub t: Vec<u32>,
-    pub unit: f64,
+    tx: Vec<u32>,
+    t: Vec<u32>,
+    unit: f64,
+    /// The largest day count: the table's length less one.
+    max: u32,
+}
+
+impl Days {
+    pub fn new(tx: Vec<u32>, t: Vec<u32>, unit: f64) -> Days {
+        let max = t.iter().chain(&tx).copied().max().unwrap_or(0);
+        Days { tx, t, unit, max }
+    }
 }
 
 impl Likelihood for Data {
@@ -48,8 +57,7 @@ impl Likelihood for Data {
         let n = self.x.len();
         let alpha = p[1];
         let table: Option<Vec<(f64, f64)>> = self.days.as_ref().map(|d| {
-            let max = d.t.iter().chain(&d.tx).copied().max().unwrap_or(0);
-            (0..=max)
+            (0..=d.max)
                 .map(|day| {
                     let v = alpha + f64::from(day) / d.unit;
                     (v.ln(), 1.0 / v)
@@ -245,7 +253,7 @@ mod tests {
             days: None,
         };
         let tabled = Data {
-            days: Some(Days { tx, t, unit: 7.0 }),
+            days: Some(Days::new(tx, t, 7.0)),
             ..direct.clone()
         };
         let p = [0.7, 5.0, 1.3, 2.1];

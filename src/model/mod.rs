@@ -183,10 +183,7 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
     let mut group_of = vec![0u32; n];
     let mut keys: Vec<(u32, i32, i32)> = Vec::new();
     let mut data = bgnbd::Data::default();
-    let mut days = bgnbd::Days {
-        unit,
-        ..Default::default()
-    };
+    let (mut days_tx, mut days_t) = (Vec::new(), Vec::new());
     for (k, i) in &keyed {
         let (x, tx, t) = unpack(*k);
         if keys.last() != Some(&(x, tx, t)) {
@@ -195,14 +192,14 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
             data.tx.push(f64::from(tx) / unit);
             data.t.push(f64::from(t) / unit);
             data.w.push(0.0);
-            days.tx.push(tx as u32);
-            days.t.push(t as u32);
+            days_tx.push(tx as u32);
+            days_t.push(t as u32);
         }
         *data.w.last_mut().expect("a group") += 1.0;
         group_of[*i as usize] = (keys.len() - 1) as u32;
     }
     drop(keyed);
-    data.days = Some(days);
+    data.days = Some(bgnbd::Days::new(days_tx, days_t, unit));
     report.groups = keys.len();
     let name = s.model.label();
     if report.repeat_buyers == 0 {

@@ -90,30 +90,15 @@ impl Likelihood for Data<'_> {
     }
 
     fn ll_grad(&self, p: &[f64]) -> (f64, Vec<f64>) {
-        // Eight fixed shares summed in order, as for BG/NBD: the same fit on any core count.
-        let n = self.0.x.len();
-        let threads = if n < 5_000 { 1 } else { 8 };
         let params = [0, 1, 2, 3].map(|k| D::var(p[k], k));
-        let parts: Vec<D> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|k| {
-                    let range = n * k / threads..n * (k + 1) / threads;
-                    s.spawn(move || {
-                        let d = self.0;
-                        range.fold(D::cst(0.0), |acc, i| {
-                            let tm = terms(&params, d.x[i], d.tx[i], d.t[i]);
-                            acc + (tm.ln_a1 + tm.alive.log_add_exp(tm.dead)) * d.w[i]
-                        })
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a likelihood thread panicked"))
-                .collect()
-        });
-        let total = parts.into_iter().fold(D::cst(0.0), |a, b| a + b);
-        (total.v, total.d.to_vec())
+        let d = self.0;
+        super::optimize::sum_in_shares(d.x.len(), 5_000, |range| {
+            let part = range.fold(D::cst(0.0), |acc, i| {
+                let tm = terms(&params, d.x[i], d.tx[i], d.t[i]);
+                acc + (tm.ln_a1 + tm.alive.log_add_exp(tm.dead)) * d.w[i]
+            });
+            (part.v, part.d)
+        })
     }
 }
 
