@@ -301,22 +301,18 @@ impl Draw for Tiers {
         area.fill(&WHITE)?;
         let area = area.titled("Customers and net revenue per tier", font(34))?;
         let (left, right) = area.split_horizontally(WIDTH / 2);
-        type Value = Box<dyn Fn(&GroupRow) -> f64>;
-        let panels: [(&Area<DB>, &str, &str, Value); 2] = [
+        // Each panel: its area, what it counts, the value and its share of the whole.
+        type Of = fn(&GroupRow) -> f64;
+        let panels: [(&Area<DB>, &str, Of, Of); 2] = [
             (
                 &left,
                 "Customers",
-                "Customers",
-                Box::new(|r: &GroupRow| r.customers as f64),
+                |r| r.customers as f64,
+                |r| r.customer_share,
             ),
-            (
-                &right,
-                "Net revenue",
-                "Net revenue",
-                Box::new(|r: &GroupRow| r.revenue),
-            ),
+            (&right, "Net revenue", |r| r.revenue, |r| r.revenue_share),
         ];
-        for (panel, caption, desc, value) in panels {
+        for (panel, caption, value, share) in panels {
             let max = self.rows.iter().map(&value).fold(0.0, f64::max).max(1.0) * 1.15;
             let min = self.rows.iter().map(&value).fold(0.0, f64::min);
             let mut chart = ChartBuilder::on(panel)
@@ -340,7 +336,7 @@ impl Draw for Tiers {
                 })
                 .y_label_formatter(&|y| thousands(*y))
                 .x_desc("Tier")
-                .y_desc(desc)
+                .y_desc(caption)
                 .axis_desc_style(font(24))
                 .label_style(font(22))
                 .draw()?;
@@ -351,13 +347,8 @@ impl Draw for Tiers {
                     [(x - 0.35, 0.0), (x + 0.35, v)],
                     TIER_COLORS[k % 4].filled(),
                 )))?;
-                let label = if caption == "Customers" {
-                    format!("{} ({:.0}%)", thousands(v), r.customer_share * 100.0)
-                } else {
-                    format!("{} ({:.0}%)", thousands(v), r.revenue_share * 100.0)
-                };
                 chart.draw_series(std::iter::once(Text::new(
-                    label,
+                    format!("{} ({:.0}%)", thousands(v), share(r) * 100.0),
                     (x - 0.33, v.max(0.0) + max * 0.03),
                     font(20),
                 )))?;
@@ -827,7 +818,12 @@ impl Draw for Migration {
 }
 
 /// Every chart of a scored run, with warnings for labels that cannot be drawn.
-pub fn score_charts(s: &Scored, format: ChartFormat) -> anyhow::Result<(Vec<Drawn>, Vec<String>)> {
+/// `tiers` is the run's tier table (`report::tier_rows`), computed once by the caller.
+pub fn score_charts(
+    s: &Scored,
+    tiers: &[GroupRow],
+    format: ChartFormat,
+) -> anyhow::Result<(Vec<Drawn>, Vec<String>)> {
     let mut warnings = Vec::new();
     let mut out = Vec::new();
     let pareto = Pareto::new(s);
@@ -838,7 +834,7 @@ pub fn score_charts(s: &Scored, format: ChartFormat) -> anyhow::Result<(Vec<Draw
         format,
     )?);
     let tiers = Tiers {
-        rows: crate::report::tier_rows(s),
+        rows: tiers.to_vec(),
     };
     warnings.extend(check_labels(
         "tiers",

@@ -9,8 +9,8 @@ use crate::classify::{Flag, Tier};
 use crate::ledger::parse::format_day;
 use crate::pipeline::Scored;
 use crate::report::charts::{thousands, Drawn};
+use crate::report::fixed;
 use crate::report::summary::GroupRow;
-use crate::report::{fixed, segment_rows, tier_rows};
 
 /// How many accounts the "top accounts" table lists.
 pub const TOP_ACCOUNTS: usize = 25;
@@ -59,11 +59,10 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 }
 "#;
 
-/// The report. `charts` are the run's charts with their SVG text.
-pub fn render(s: &Scored, charts: &[Drawn]) -> String {
+/// The report. `tiers` and `segments` are the run's tables (`report::tier_rows`,
+/// `segment_rows`); `charts` are its charts with their SVG text.
+pub fn render(s: &Scored, tiers: &[GroupRow], segments: &[GroupRow], charts: &[Drawn]) -> String {
     let mut h = String::with_capacity(64 << 10);
-    let tiers = tier_rows(s);
-    let segments = segment_rows(s);
     let n = s.customers.len();
     let revenue: f64 = s.customers.monetary.iter().sum();
     let key_share: f64 = tiers
@@ -109,7 +108,7 @@ pub fn render(s: &Scored, charts: &[Drawn]) -> String {
 
     // Tiers.
     h.push_str("<section id=\"tiers\">\n<h2>Tiers</h2>\n");
-    group_table(&mut h, "Tier", &tiers);
+    group_table(&mut h, "Tier", tiers);
     h.push_str("</section>\n");
 
     // Against the previous run.
@@ -164,7 +163,7 @@ pub fn render(s: &Scored, charts: &[Drawn]) -> String {
 
     // Segments.
     h.push_str("<section id=\"segments\">\n<h2>RFM segments</h2>\n");
-    group_table(&mut h, "Segment", &segments);
+    group_table(&mut h, "Segment", segments);
     h.push_str("</section>\n");
 
     // Flags.

@@ -227,15 +227,14 @@ pub fn write_all(
         TableFormat::Parquet => table::parquet(&customers, w),
         TableFormat::Json => table::json(&customers, w),
     })?;
-    let tiers = tier_rows(scored);
-    let segments = segment_rows(scored);
+    let (tier_rows, segment_rows) = (tier_rows(scored), segment_rows(scored));
     let tiers = GroupTable {
         key: "tier",
-        rows: &tiers,
+        rows: &tier_rows,
     };
     let segments = GroupTable {
         key: "segment",
-        rows: &segments,
+        rows: &segment_rows,
     };
     out.write("tiers.csv", |w| table::csv(&tiers, w))?;
     out.write("segments.csv", |w| table::csv(&segments, w))?;
@@ -261,13 +260,13 @@ pub fn write_all(
         Some(charts::ChartFormat::Svg) | None => charts::ChartFormat::Svg,
         Some(_) => charts::ChartFormat::Both,
     };
-    let (drawn, chart_warnings) = charts::score_charts(scored, draw)?;
+    let (drawn, chart_warnings) = charts::score_charts(scored, &tier_rows, draw)?;
     warnings.extend(chart_warnings);
     if let Some(format) = outputs.charts {
         write_charts(&mut out, &drawn, format)?;
     }
     out.write("report.html", |w| {
-        Ok(w.write_all(html::render(scored, &drawn).as_bytes())?)
+        Ok(w.write_all(html::render(scored, &tier_rows, &segment_rows, &drawn).as_bytes())?)
     })?;
     if outputs.xlsx {
         let bytes = workbook(
