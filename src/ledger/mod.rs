@@ -379,6 +379,28 @@ impl<'o> Builder<'o> {
         }
     }
 
+    /// Records a bad row of a typed reader (Parquet, Excel), whose row is a set of cells
+    /// rather than one line of text: fills in the error's value from the row's cell of that
+    /// column when the field check left it empty, and keeps the row's `width` cells joined by
+    /// commas as the record.
+    pub fn bad_cells(
+        &mut self,
+        file: &str,
+        line: u64,
+        mut e: FieldError,
+        header: &[String],
+        width: usize,
+        cell: impl Fn(usize) -> String,
+    ) {
+        if e.value.is_empty() {
+            if let Some(i) = header.iter().position(|h| *h == e.column) {
+                e.value = cell(i);
+            }
+        }
+        let record = (0..width).map(&cell).collect::<Vec<_>>().join(",");
+        self.bad(file, line, e, record);
+    }
+
     /// Appends what another builder read from a later part of the same file; its line
     /// numbers are shifted by `line_offset`.
     pub fn absorb(&mut self, other: Builder, line_offset: u64) {

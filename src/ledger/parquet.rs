@@ -100,28 +100,14 @@ pub(super) fn read(
         match res {
             Ok(true) => {}
             Ok(false) => after += 1,
-            Err(mut e) => {
+            Err(e) => {
                 rejected += 1;
-                if let Some(i) = header
-                    .iter()
-                    .position(|h| *h == e.column)
-                    .filter(|_| e.value.is_empty())
-                {
-                    e.value = df.columns()[i]
+                b.bad_cells(&shown, row as u64 + 1, e, &header, df.width(), |c| {
+                    df.columns()[c]
                         .get(row)
                         .map(|v| v.to_string())
-                        .unwrap_or_default();
-                }
-                let record = (0..df.width())
-                    .map(|c| {
-                        df.columns()[c]
-                            .get(row)
-                            .map(|v| v.to_string())
-                            .unwrap_or_default()
-                    })
-                    .collect::<Vec<_>>()
-                    .join(",");
-                b.bad(&shown, row as u64 + 1, e, record);
+                        .unwrap_or_default()
+                });
             }
         }
     }

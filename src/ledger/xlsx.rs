@@ -229,18 +229,11 @@ pub(super) fn read(
         match res {
             Ok(true) => {}
             Ok(false) => after += 1,
-            Err(mut e) => {
+            Err(e) => {
                 rejected += 1;
-                if let Some(i) = sheet
-                    .header
-                    .iter()
-                    .position(|h| *h == e.column)
-                    .filter(|_| e.value.is_empty())
-                {
-                    e.value = cells[i].text();
-                }
-                let record = cells.iter().map(Cell::text).collect::<Vec<_>>().join(",");
-                b.bad(&shown, *row, e, record);
+                b.bad_cells(&shown, *row, e, &sheet.header, cells.len(), |i| {
+                    cells[i].text()
+                });
             }
         }
     }
