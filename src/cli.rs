@@ -175,16 +175,16 @@ pub struct ScoreArgs {
     pub attributes_sheet: Option<String>,
 
     /// Format of the customer table: csv (scores.csv), parquet (scores.parquet) or json (scores.json)
-    #[arg(long, value_name = "FORMAT", default_value = "csv", value_parser = ["csv", "parquet", "json"])]
-    pub format: String,
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t)]
+    pub format: crate::report::TableFormat,
 
     /// Do not draw the charts (DIR/charts/)
     #[arg(long)]
     pub no_charts: bool,
 
     /// Chart files: png (1600×900), svg or both
-    #[arg(long, value_name = "FORMAT", default_value = "both", value_parser = ["png", "svg", "both"])]
-    pub chart_format: String,
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t)]
+    pub chart_format: crate::report::charts::ChartFormat,
 
     /// Also write DIR/custscore.xlsx: scores, tiers, segments (and migration) sheets, formatted for people
     #[arg(long)]

@@ -210,8 +210,7 @@ fn backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     check_ledgers(&req)?;
     let progress = Progress::new(a.quiet);
     let bt = crate::backtest::run(&req, calibration_end, &models, &progress)?;
-    let charts = (!a.no_charts)
-        .then(|| report::charts::ChartFormat::parse_flag(&a.chart_format).unwrap_or_default());
+    let charts = (!a.no_charts).then_some(a.chart_format);
     crate::backtest::write(&bt, out, charts).context("writing the backtest reports")?;
     if !a.quiet {
         for m in &bt.models {
@@ -271,11 +270,9 @@ fn score(args: &ScoreArgs) -> anyhow::Result<()> {
     let scored = pipeline::score(&req, &progress, &mut timings)?;
     let outputs = report::Outputs {
         rejects: args.skip_bad_rows,
-        format: report::TableFormat::parse_flag(&args.format).unwrap_or_default(),
+        format: args.format,
         xlsx: args.xlsx,
-        charts: (!args.no_charts).then(|| {
-            report::charts::ChartFormat::parse_flag(&args.chart_format).unwrap_or_default()
-        }),
+        charts: (!args.no_charts).then_some(args.chart_format),
     };
     let write_warnings =
         report::write_all(&scored, out, outputs, &mut timings).context("writing the reports")?;

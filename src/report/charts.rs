@@ -26,7 +26,7 @@ pub const WIDTH: u32 = 1600;
 pub const HEIGHT: u32 = 900;
 
 /// Which files to draw (`--chart-format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ChartFormat {
     Png,
     Svg,
@@ -35,14 +35,6 @@ pub enum ChartFormat {
 }
 
 impl ChartFormat {
-    pub fn parse_flag(s: &str) -> Option<ChartFormat> {
-        match s {
-            "png" => Some(ChartFormat::Png),
-            "svg" => Some(ChartFormat::Svg),
-            "both" => Some(ChartFormat::Both),
-            _ => None,
-        }
-    }
     fn png(self) -> bool {
         self != ChartFormat::Svg
     }

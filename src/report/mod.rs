@@ -150,7 +150,7 @@ impl Drop for OutDir {
 }
 
 /// Format of the customer table (`--format`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum TableFormat {
     #[default]
     Csv,
@@ -159,15 +159,6 @@ pub enum TableFormat {
 }
 
 impl TableFormat {
-    pub fn parse_flag(s: &str) -> Option<TableFormat> {
-        match s {
-            "csv" => Some(TableFormat::Csv),
-            "parquet" => Some(TableFormat::Parquet),
-            "json" => Some(TableFormat::Json),
-            _ => None,
-        }
-    }
-
     /// The customer table's file name in this format.
     pub fn scores_file(self) -> &'static str {
         match self {
