@@ -13,6 +13,7 @@ use crate::cli::AccountArgs;
 use crate::commands::request;
 use crate::config::TierMethod;
 use crate::error::InputError;
+use crate::lang::Lang;
 use crate::ledger::parse::{civil_from_days, format_day};
 use crate::pipeline::{self, CustomerRows, Scored};
 use crate::progress::Progress;
@@ -21,6 +22,7 @@ use crate::report::{fixed, OutDir, Timings};
 
 /// A page: its title, a subtitle and sections in order.
 pub struct Page {
+    pub lang: Lang,
     pub title: String,
     pub subtitle: String,
     pub sections: Vec<Section>,
@@ -36,10 +38,14 @@ pub struct Section {
     pub table: Option<(Vec<String>, Vec<Vec<String>>)>,
 }
 
-fn section(heading: &str, rows: Vec<(&str, String)>) -> Section {
+/// A section of label/value rows; the heading and labels are English, shown in `l`.
+fn section(l: Lang, heading: &'static str, rows: Vec<(&'static str, String)>) -> Section {
     Section {
-        heading: heading.into(),
-        rows: rows.into_iter().map(|(l, v)| (l.to_string(), v)).collect(),
+        heading: l.t(heading).into(),
+        rows: rows
+            .into_iter()
+            .map(|(label, v)| (l.t(label).to_string(), v))
+            .collect(),
         table: None,
     }
 }
@@ -183,7 +189,8 @@ pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
     let n = c.len();
     let id = &c.id[i];
     let name = s.name(i).unwrap_or("");
-    let tier = s.tiers[i].as_str();
+    let l = s.lang;
+    let tier = l.tier(s.tiers[i]);
     let mut sections = Vec::new();
 
     // Tier and why.
@@ -194,39 +201,45 @@ pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
         .and_then(|ind| rules.get(ind).cloned())
         .unwrap_or_else(|| s.settings.tiers.default_rule());
     let why = match rule.method {
-        TierMethod::RankShare => format!(
-            "by rank share: top {:.0}% strategic, next {:.0}% partner, next {:.0}% priority; this account is rank {} of {} (top {:.1}%)",
-            rule.strategic * 100.0,
-            rule.partner * 100.0,
-            rule.priority * 100.0,
-            i + 1,
-            n,
-            (i + 1) as f64 / n as f64 * 100.0
+        TierMethod::RankShare => l.f(
+            "by rank share: top {}% strategic, next {}% partner, next {}% priority; this account is rank {} of {} (top {}%)",
+            &[
+                &format!("{:.0}", rule.strategic * 100.0),
+                &format!("{:.0}", rule.partner * 100.0),
+                &format!("{:.0}", rule.priority * 100.0),
+                &(i + 1),
+                &n,
+                &format!("{:.1}", (i + 1) as f64 / n as f64 * 100.0),
+            ],
         ),
-        TierMethod::Threshold => format!(
+        TierMethod::Threshold => l.f(
             "by value score: at least {} strategic, {} partner, {} priority; this account scores {}",
-            rule.strategic,
-            rule.partner,
-            rule.priority,
-            fixed(sc.value[i], 2)
+            &[
+                &rule.strategic,
+                &rule.partner,
+                &rule.priority,
+                &fixed(sc.value[i], 2),
+            ],
         ),
-        TierMethod::RevenueShare => format!(
-            "by revenue share in rank order: the first {:.0}% of revenue strategic, the next {:.0}% partner, the next {:.0}% priority; this account is rank {} of {}",
-            rule.strategic * 100.0,
-            rule.partner * 100.0,
-            rule.priority * 100.0,
-            i + 1,
-            n
+        TierMethod::RevenueShare => l.f(
+            "by revenue share in rank order: the first {}% of revenue strategic, the next {}% partner, the next {}% priority; this account is rank {} of {}",
+            &[
+                &format!("{:.0}", rule.strategic * 100.0),
+                &format!("{:.0}", rule.partner * 100.0),
+                &format!("{:.0}", rule.priority * 100.0),
+                &(i + 1),
+                &n,
+            ],
         ),
     };
     let mut tier_rows = vec![
         ("Tier", tier.to_string()),
-        ("Rank", format!("{} of {}", i + 1, n)),
+        ("Rank", l.f("{} of {}", &[&(i + 1), &n])),
         ("Rule", why),
     ];
     if let Some(ind) = &industry {
         if rules.contains_key(ind) {
-            tier_rows.push(("Industry rule", format!("the rule for {ind}")));
+            tier_rows.push(("Industry rule", l.f("the rule for {}", &[ind])));
         }
     }
     if let Some(b) = s.comparison.as_ref().map(|c| &c.before[i]) {
@@ -234,15 +247,16 @@ pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
             "Previous run",
             format!(
                 "{} ({})",
-                b.tier.as_deref().unwrap_or("new"),
-                b.change.as_str()
+                l.value(b.tier.as_deref().unwrap_or("new")),
+                l.value(b.change.as_str())
             ),
         ));
     }
-    sections.push(section("Tier", tier_rows));
+    sections.push(section(l, "Tier", tier_rows));
 
     // Metrics.
     sections.push(section(
+        l,
         "Metrics",
         vec![
             ("Net revenue", fixed(c.monetary[i], 2)),
@@ -271,89 +285,83 @@ pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
     let v = &s.settings.value;
     let w = &s.settings.potential;
     let parts = sc.kept_parts.iter().find(|(k, _)| k == id).map(|(_, p)| *p);
-    let part = |x: Option<f64>| x.map_or("unknown (left out)".into(), |x| fixed(x * 100.0, 0));
+    let part = |x: Option<f64>| x.map_or(l.t("unknown (left out)").into(), |x| fixed(x * 100.0, 0));
+    let weighted = |x: Option<f64>, w: f64| l.f("{} × weight {}", &[&part(x), &w]);
     let mut score_rows = vec![
         (
             "R / F / M scores",
-            format!(
+            l.f(
                 "{} / {} / {} (segment {})",
-                sc.r[i],
-                sc.f[i],
-                sc.m[i],
-                s.segment(i)
+                &[&sc.r[i], &sc.f[i], &sc.m[i], &l.value(s.segment(i))],
             ),
         ),
         (
             "Current score",
-            format!(
+            l.f(
                 "{} (weights R {}, F {}, M {})",
-                fixed(sc.current[i], 2),
-                v.recency_weight,
-                v.frequency_weight,
-                v.monetary_weight
+                &[
+                    &fixed(sc.current[i], 2),
+                    &v.recency_weight,
+                    &v.frequency_weight,
+                    &v.monetary_weight,
+                ],
             ),
         ),
         ("Potential score", fixed(sc.potential[i], 2)),
     ];
     if let Some(p) = parts {
         score_rows.extend([
-            (
-                "· growth (trend)",
-                format!("{} × weight {}", part(Some(p.growth)), w.growth),
-            ),
-            (
-                "· breadth headroom",
-                format!("{} × weight {}", part(p.breadth), w.breadth),
-            ),
-            (
-                "· steadiness",
-                format!("{} × weight {}", part(Some(p.steadiness)), w.steadiness),
-            ),
-            (
-                "· industry influence",
-                format!("{} × weight {}", part(p.influence), w.influence),
-            ),
-            ("· size", format!("{} × weight {}", part(p.size), w.size)),
-            (
-                "· predicted value",
-                format!("{} × weight {}", part(p.predicted), w.predicted),
-            ),
+            ("· growth (trend)", weighted(Some(p.growth), w.growth)),
+            ("· breadth headroom", weighted(p.breadth, w.breadth)),
+            ("· steadiness", weighted(Some(p.steadiness), w.steadiness)),
+            ("· industry influence", weighted(p.influence, w.influence)),
+            ("· size", weighted(p.size, w.size)),
+            ("· predicted value", weighted(p.predicted, w.predicted)),
         ]);
     }
     score_rows.push((
         "Value score",
-        format!(
-            "{} = {:.2} × current + {:.2} × potential",
-            fixed(sc.value[i], 2),
-            1.0 - v.potential_weight,
-            v.potential_weight
+        l.f(
+            "{} = {} × current + {} × potential",
+            &[
+                &fixed(sc.value[i], 2),
+                &format!("{:.2}", 1.0 - v.potential_weight),
+                &format!("{:.2}", v.potential_weight),
+            ],
         ),
     ));
-    sections.push(section("Scores", score_rows));
+    sections.push(section(l, "Scores", score_rows));
 
-    // Flags.
-    let flags: Vec<(&str, String)> = if s.flags[i].is_empty() {
-        vec![("None", "no flag raised".into())]
+    // Flags: the labels are flag names, already in `l`.
+    let flags: Vec<(String, String)> = if s.flags[i].is_empty() {
+        vec![(l.t("None").into(), l.t("no flag raised").into())]
     } else {
         s.flags[i]
             .iter()
-            .map(|f: &Flag| (f.as_str(), flag_advice(*f).to_string()))
+            .map(|f: &Flag| (l.flag(*f).to_string(), flag_advice(l, *f).to_string()))
             .collect()
     };
-    sections.push(section("Flags and what they suggest", flags));
+    sections.push(Section {
+        heading: l.t("Flags and what they suggest").into(),
+        rows: flags,
+        table: None,
+    });
 
     // Predicted value.
     let p = &s.predictions;
     sections.push(section(
+        l,
         "Predicted",
         vec![
             ("Probability still active", opt(p.p_alive[i], 3)),
             (
                 "Expected purchase days",
-                format!(
+                l.f(
                     "{} in the next {} days",
-                    opt(p.expected_purchases[i], 2),
-                    s.settings.model.horizon_days
+                    &[
+                        &opt(p.expected_purchases[i], 2),
+                        &s.settings.model.horizon_days,
+                    ],
                 ),
             ),
             ("Probability of buying in that time", opt(p.p_buy[i], 3)),
@@ -364,7 +372,7 @@ pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
             ("Discounted value of that time (CLV)", opt(p.clv[i], 2)),
             (
                 "Buyer class",
-                s.buyer_class[i].map_or("–".into(), |b| b.as_str().to_string()),
+                s.buyer_class[i].map_or("–".into(), |b| l.buyer(b).to_string()),
             ),
         ],
     ));
@@ -374,7 +382,7 @@ pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
     let mut months: std::collections::BTreeMap<(i32, u32), f64> = Default::default();
     for (day, amount, product) in &rows.rows {
         let e = lines
-            .entry(product.clone().unwrap_or_else(|| "(none)".into()))
+            .entry(product.clone().unwrap_or_else(|| l.t("(none)").into()))
             .or_insert((0.0, 0, i32::MIN));
         e.0 += amount;
         e.1 += 1;
@@ -385,11 +393,11 @@ pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
     let mut by_revenue: Vec<(String, (f64, usize, i32))> = lines.into_iter().collect();
     by_revenue.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
     sections.push(Section {
-        heading: "Product lines bought".into(),
+        heading: l.t("Product lines bought").into(),
         rows: Vec::new(),
         table: Some((
             ["Product line", "Net revenue", "Rows", "Last bought"]
-                .map(String::from)
+                .map(|h| l.t(h).to_string())
                 .to_vec(),
             by_revenue
                 .iter()
@@ -413,41 +421,48 @@ pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
     }
     let shown: Vec<(String, f64)> = series.iter().rev().take(36).rev().cloned().collect();
     sections.push(Section {
-        heading: "Monthly net revenue".into(),
+        heading: l.t(MONTHLY).into(),
         rows: Vec::new(),
         table: Some((
-            vec!["Month".into(), "Net revenue".into()],
+            vec![l.t("Month").into(), l.t("Net revenue").into()],
             shown
                 .iter()
                 .map(|(k, v)| vec![k.clone(), fixed(*v, 2)])
                 .collect(),
         )),
     });
-    let chart = crate::report::charts::monthly_revenue_svg(&shown).ok();
+    let chart = crate::report::charts::monthly_revenue_svg(&shown, l).ok();
 
     Page {
+        lang: l,
         title: if name.is_empty() {
-            format!("Account review: {id}")
+            l.f("Account review: {}", &[id])
         } else {
-            format!("Account review: {name} ({id})")
+            l.f("Account review: {} ({})", &[&name, id])
         },
-        subtitle: format!(
+        subtitle: l.f(
             "As of {} · {} · {}",
-            format_day(s.as_of),
-            tier,
-            industry.unwrap_or_else(|| "industry unknown".into())
+            &[
+                &format_day(s.as_of),
+                &tier,
+                &industry.unwrap_or_else(|| l.t("industry unknown").into()),
+            ],
         ),
         sections,
         chart,
     }
 }
 
+/// The heading of the monthly table, which the HTML page shows as a chart instead.
+const MONTHLY: &str = "Monthly net revenue";
+
 /// The page as one self-contained HTML file, printable on one page.
 pub fn html(p: &Page) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\nbody {{ font-family: \"Noto Sans\", \"Noto Sans CJK SC\", Arial, sans-serif; color: #1d2733; max-width: 1100px; margin: 1.5em auto; padding: 0 1em; font-size: 14px; }}\nh1 {{ font-size: 1.6em; margin-bottom: 0; }} .sub {{ color: #5a6775; margin-top: 0.2em; }}\nh2 {{ font-size: 1.15em; border-bottom: 2px solid #1f569e; margin: 1.2em 0 0.4em; }}\n.cols {{ columns: 2; column-gap: 2em; }} section {{ break-inside: avoid; }}\ntable {{ border-collapse: collapse; width: 100%; }} th, td {{ text-align: left; padding: 0.2em 0.5em; border-bottom: 1px solid #dde3ea; vertical-align: top; }} th {{ background: #eef2f7; }}\nsvg {{ width: 100%; height: auto; }}\n@media print {{ body {{ margin: 0; font-size: 11px; }} }}\n</style>\n</head>\n<body>\n<h1>{}</h1>\n<p class=\"sub\">{}</p>\n",
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\nbody {{ font-family: \"Noto Sans\", \"Noto Sans CJK SC\", Arial, sans-serif; color: #1d2733; max-width: 1100px; margin: 1.5em auto; padding: 0 1em; font-size: 14px; }}\nh1 {{ font-size: 1.6em; margin-bottom: 0; }} .sub {{ color: #5a6775; margin-top: 0.2em; }}\nh2 {{ font-size: 1.15em; border-bottom: 2px solid #1f569e; margin: 1.2em 0 0.4em; }}\n.cols {{ columns: 2; column-gap: 2em; }} section {{ break-inside: avoid; }}\ntable {{ border-collapse: collapse; width: 100%; }} th, td {{ text-align: left; padding: 0.2em 0.5em; border-bottom: 1px solid #dde3ea; vertical-align: top; }} th {{ background: #eef2f7; }}\nsvg {{ width: 100%; height: auto; }}\n@media print {{ body {{ margin: 0; font-size: 11px; }} }}\n</style>\n</head>\n<body>\n<h1>{}</h1>\n<p class=\"sub\">{}</p>\n",
+        p.lang.html(),
         esc(&p.title),
         esc(&p.title),
         esc(&p.subtitle)
@@ -457,7 +472,7 @@ pub fn html(p: &Page) -> String {
     }
     h.push_str("<div class=\"cols\">\n");
     for s in &p.sections {
-        if s.heading == "Monthly net revenue" && p.chart.is_some() {
+        if s.heading == p.lang.t(MONTHLY) && p.chart.is_some() {
             continue; // drawn above
         }
         let _ = writeln!(h, "<section>\n<h2>{}</h2>", esc(&s.heading));
@@ -579,9 +594,10 @@ mod tests {
     fn markdown_and_html_escape_the_data() {
         assert_eq!(md("a|b <i>*x*</i>"), "a\\|b \\<i\\>\\*x\\*\\</i\\>");
         let p = Page {
+            lang: Lang::En,
             title: "<script>x</script>".into(),
             subtitle: String::new(),
-            sections: vec![section("S", vec![("k", "<b>".into())])],
+            sections: vec![section(Lang::En, "S", vec![("k", "<b>".into())])],
             chart: None,
         };
         let h = html(&p);

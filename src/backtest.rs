@@ -203,11 +203,12 @@ fn key(m: ModelKind) -> &'static str {
 }
 
 /// Writes `backtest.json`, `backtest_by_frequency.csv` and `backtest_customers.csv`.
-/// With `charts`, also `charts/backtest_by_frequency.{png,svg}`.
+/// With `charts`, also `charts/backtest_by_frequency.{png,svg}`, its text in `lang`.
 pub fn write(
     bt: &Backtest,
     mut out: OutDir,
     charts: Option<crate::report::charts::ChartFormat>,
+    lang: crate::lang::Lang,
 ) -> anyhow::Result<()> {
     out.write("backtest_customers.csv", |w| {
         let mut c = csv::Writer::from_writer(w);
@@ -267,7 +268,7 @@ pub fn write(
         Ok(())
     })?;
     if let Some(format) = charts {
-        let chart = crate::report::charts::backtest_chart(bt, format)?;
+        let chart = crate::report::charts::backtest_chart(bt, format, lang)?;
         crate::report::write_charts(&mut out, std::slice::from_ref(&chart), format)?;
     }
     out.commit(&[])

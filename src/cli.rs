@@ -101,6 +101,10 @@ pub struct CompareArgs {
     #[arg(long, short, value_name = "DIR")]
     pub out: PathBuf,
 
+    /// Language of the tier and change labels: en or zh [default: the later run's]
+    #[arg(long, value_name = "LANG", value_enum)]
+    pub lang: Option<crate::lang::Lang>,
+
     /// No warnings or summary on stderr (errors are still printed)
     #[arg(long, short)]
     pub quiet: bool,
@@ -189,6 +193,10 @@ pub struct ScoreArgs {
     /// Also write DIR/custscore.xlsx: scores, tiers, segments (and migration) sheets, formatted for people
     #[arg(long)]
     pub xlsx: bool,
+
+    /// Language of the labels in tables, charts and report.html: en, or zh (战略 / 伙伴 / 优先 / 普通, 最可能购买 / 可能购买, …); column names stay English
+    #[arg(long, value_name = "LANG", value_enum, default_value_t)]
+    pub lang: crate::lang::Lang,
 
     /// Buy-till-you-die model: bgnbd (BG/NBD) or pnbd (Pareto/NBD), both with Gamma-Gamma spend; or none [default: bgnbd]
     #[arg(long, value_name = "MODEL")]

@@ -134,10 +134,15 @@ fn compare_runs(args: &CompareArgs) -> anyhow::Result<()> {
     let curr = compare::read_run(&args.current, "CURR_DIR")?;
     let mut out = OutDir::prepare(&args.out)?;
     let cmp = compare::compare(&prev, &curr.rows, curr.settings.as_ref());
-    let migration = compare::MigrationTable(compare::migration_rows(&cmp, &curr.rows));
+    // Labels in the language asked for, else the later run's.
+    let lang = args.lang.unwrap_or(curr.lang);
+    let migration = compare::MigrationTable {
+        rows: compare::migration_rows(&cmp, &curr.rows),
+        lang,
+    };
     out.write("migration.csv", |w| report::table::csv(&migration, w))?;
     out.write("changes.csv", |w| {
-        compare::write_changes(&cmp, &curr.rows, w)
+        compare::write_changes(&cmp, &curr.rows, lang, w)
     })?;
     let summary = cmp.summary();
     out.write("comparison.json", |w| {
@@ -211,7 +216,7 @@ fn backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     let progress = Progress::new(a.quiet);
     let bt = crate::backtest::run(&req, calibration_end, &models, &progress)?;
     let charts = (!a.no_charts).then_some(a.chart_format);
-    crate::backtest::write(&bt, out, charts).context("writing the backtest reports")?;
+    crate::backtest::write(&bt, out, charts, req.lang).context("writing the backtest reports")?;
     if !a.quiet {
         for m in &bt.models {
             for w in &m.fit.warnings {
@@ -395,6 +400,7 @@ pub fn request(args: &ScoreArgs) -> anyhow::Result<Request> {
         previous: args.previous.clone(),
         settings,
         detail: Vec::new(),
+        lang: args.lang,
     })
 }
 

@@ -12,6 +12,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::error::InputError;
+use crate::lang::{canonical_tier, Lang};
 use crate::report::csvfmt::CsvOut;
 use crate::report::table::{col, Column, Kind::*, Sink, Table};
 
@@ -32,6 +33,8 @@ pub struct Run {
     pub rows: Vec<RunRow>,
     pub as_of: Option<String>,
     pub settings: Option<serde_json::Value>,
+    /// The language its labels were written in (from its manifest; English without one).
+    pub lang: Lang,
 }
 
 /// How a customer's tier moved.
@@ -106,11 +109,28 @@ pub fn read_run(dir: &Path, flag: &'static str) -> anyhow::Result<Run> {
         )
         .into());
     };
-    let rows = match path.extension().and_then(|e| e.to_str()) {
+    let mut rows = match path.extension().and_then(|e| e.to_str()) {
         Some("parquet") => read_parquet_rows(&path)?,
         Some("json") => read_json_rows(&path)?,
         _ => read_csv_rows(&path)?,
     };
+    // Tiers are compared by their canonical names, whatever language the run was written in.
+    for (k, r) in rows.iter_mut().enumerate() {
+        let Some(t) = canonical_tier(&r.tier) else {
+            return Err(not_ours(
+                &path,
+                format!(
+                    "row {}: tier {:?} is none of strategic, partner, priority, ordinary (or 战略, 伙伴, 优先, 普通)",
+                    k + 1,
+                    r.tier
+                ),
+            )
+            .into());
+        };
+        if t != r.tier {
+            r.tier = t.to_string();
+        }
+    }
     let manifest: Option<serde_json::Value> = std::fs::read_to_string(dir.join("manifest.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
@@ -120,6 +140,10 @@ pub fn read_run(dir: &Path, flag: &'static str) -> anyhow::Result<Run> {
         as_of: manifest
             .as_ref()
             .and_then(|m| m["as_of"].as_str().map(String::from)),
+        lang: manifest
+            .as_ref()
+            .and_then(|m| serde_json::from_value(m["lang"].clone()).ok())
+            .unwrap_or_default(),
         settings: manifest.and_then(|m| m.get("settings").cloned()),
     })
 }
@@ -391,17 +415,20 @@ const MIGRATION_COLUMNS: [Column; 4] = [
     col("revenue", Fixed(2)),
 ];
 
-/// `migration.csv` (and the xlsx "migration" sheet).
-pub struct MigrationTable(pub Vec<MigrationRow>);
+/// `migration.csv` (and the xlsx "migration" sheet), its tier names in `lang`.
+pub struct MigrationTable {
+    pub rows: Vec<MigrationRow>,
+    pub lang: Lang,
+}
 
 impl Table for MigrationTable {
     fn columns(&self) -> &'static [Column] {
         &MIGRATION_COLUMNS
     }
     fn rows<S: Sink>(&self, out: &mut S, limit: usize) -> anyhow::Result<()> {
-        for r in self.0.iter().take(limit) {
-            out.text(r.from)
-                .text(r.to)
+        for r in self.rows.iter().take(limit) {
+            out.text(self.lang.value(r.from))
+                .text(self.lang.value(r.to))
                 .int(r.customers as i64)
                 .fixed(r.revenue, 2)
                 .end()?;
@@ -414,10 +441,11 @@ impl Table for MigrationTable {
 pub const MOVERS: usize = 10;
 
 /// `changes.csv`: new key accounts, key accounts lost, every lost customer, and the biggest
-/// movers by value score each way.
+/// movers by value score each way. Kinds and tiers are written in `lang`.
 pub fn write_changes(
     cmp: &Comparison,
     current: &[RunRow],
+    lang: Lang,
     w: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let mut out = CsvOut::new(w);
@@ -438,6 +466,7 @@ pub fn write_changes(
     #[allow(clippy::too_many_arguments)]
     fn row(
         out: &mut CsvOut,
+        lang: Lang,
         kind: &str,
         id: &str,
         tp: Option<&str>,
@@ -447,10 +476,10 @@ pub fn write_changes(
         vp: Option<f64>,
         v: Option<f64>,
     ) -> std::io::Result<()> {
-        out.text(kind)
+        out.text(lang.value(kind))
             .text(id)
-            .text(tp.unwrap_or(""))
-            .text(t.unwrap_or(""))
+            .text(tp.map_or("", |t| lang.value(t)))
+            .text(t.map_or("", |t| lang.value(t)))
             .opt_int(rp)
             .opt_int(r);
         out.opt_fixed(vp, 2)
@@ -462,6 +491,7 @@ pub fn write_changes(
     let now = |out: &mut CsvOut, kind: &str, c: &RunRow, b: &Before| {
         row(
             out,
+            lang,
             kind,
             &c.id,
             b.tier.as_deref(),
@@ -490,6 +520,7 @@ pub fn write_changes(
         };
         row(
             &mut out,
+            lang,
             kind,
             &l.id,
             Some(&l.tier),

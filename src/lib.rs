@@ -25,6 +25,7 @@ pub mod config;
 pub mod error;
 pub mod features;
 pub mod inspect;
+pub mod lang;
 pub mod ledger;
 pub mod model;
 pub mod pipeline;

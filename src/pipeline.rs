@@ -11,6 +11,7 @@ use crate::compare::{self, Comparison, RunRow};
 use crate::config::Settings;
 use crate::error::InputError;
 use crate::features::{self, BaseFacts, Customers};
+use crate::lang::Lang;
 use crate::ledger::{self, parse::format_day, InputStats, ReadOptions, Reject};
 use crate::model::{self, ModelReport, Predictions};
 use crate::progress::Progress;
@@ -30,6 +31,8 @@ pub struct Request {
     pub previous: Option<PathBuf>,
     /// Customers whose rows and score parts to keep for account pages.
     pub detail: Vec<String>,
+    /// Language of labels and prose in the reports (`--lang`).
+    pub lang: Lang,
 }
 
 /// One customer's ledger rows (up to the as-of date), for an account page.
@@ -76,6 +79,8 @@ pub struct Scored {
     pub detail: Vec<CustomerRows>,
     pub ledger_first_day: i32,
     pub ledger_last_day: i32,
+    /// Language of labels and prose in the reports.
+    pub lang: Lang,
 }
 
 impl Scored {
@@ -274,6 +279,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         detail,
         ledger_first_day: first_day,
         ledger_last_day: last_day,
+        lang: req.lang,
     };
     if let Some(prev) = &previous {
         let settings = serde_json::to_value(&scored.settings).ok();

@@ -294,6 +294,16 @@ fn report_and_chart_text_match_their_snapshots() {
         "ties_at_bin_edge.tiers.svg",
         &fs::read_to_string(out.join("charts/tiers.svg")).unwrap(),
     );
+    // The same run in Chinese.
+    score_ok(
+        &[&testdata("ties_at_bin_edge.csv")],
+        &out,
+        &["--model", "none", "--chart-format", "svg", "--lang", "zh"],
+    );
+    let html = fs::read_to_string(out.join("report.html"))
+        .unwrap()
+        .replace(env!("CARGO_PKG_VERSION"), "VERSION");
+    snapshot("ties_at_bin_edge.report.zh.html", &html);
 }
 
 #[test]

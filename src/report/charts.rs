@@ -14,6 +14,7 @@ use plotters::prelude::*;
 
 use crate::backtest::Backtest;
 use crate::classify::Tier;
+use crate::lang::Lang;
 use crate::pipeline::Scored;
 use crate::report::summary::GroupRow;
 
@@ -73,7 +74,7 @@ fn register_font() {
 }
 
 /// Characters of `text` the chart font cannot draw.
-fn missing_glyphs(text: &str) -> Vec<char> {
+pub(crate) fn missing_glyphs(text: &str) -> Vec<char> {
     let Ok(font) = FontRef::try_from_slice(FONT) else {
         return text.chars().collect();
     };
@@ -201,6 +202,7 @@ struct Pareto {
     points: Vec<(f64, f64)>,
     top20: f64,
     customers: usize,
+    lang: Lang,
 }
 
 impl Pareto {
@@ -228,6 +230,7 @@ impl Pareto {
             points,
             top20: top20 * 100.0,
             customers: n,
+            lang: s.lang,
         }
     }
 }
@@ -235,11 +238,12 @@ impl Pareto {
 impl Draw for Pareto {
     fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
         area.fill(&WHITE)?;
+        let l = self.lang;
         let mut chart = ChartBuilder::on(area)
             .caption(
-                format!(
-                    "Revenue concentration: the top 20% of customers bring {:.1}% of net revenue",
-                    self.top20
+                l.f(
+                    "Revenue concentration: the top 20% of customers bring {}% of net revenue",
+                    &[&format!("{:.1}", self.top20)],
                 ),
                 font(34),
             )
@@ -249,11 +253,11 @@ impl Draw for Pareto {
             .build_cartesian_2d(0f64..100f64, 0f64..100f64)?;
         chart
             .configure_mesh()
-            .x_desc(format!(
+            .x_desc(l.f(
                 "Share of customers, best first (%, of {})",
-                thousands(self.customers as f64)
+                &[&thousands(self.customers as f64)],
             ))
-            .y_desc("Cumulative share of net revenue (%)")
+            .y_desc(l.t("Cumulative share of net revenue (%)"))
             .axis_desc_style(font(26))
             .label_style(font(22))
             .draw()?;
@@ -275,7 +279,7 @@ impl Draw for Pareto {
             ORANGE.filled(),
         )))?;
         chart.draw_series(std::iter::once(Text::new(
-            format!("top 20%: {:.1}% of revenue", self.top20),
+            l.f("top 20%: {}% of revenue", &[&format!("{:.1}", self.top20)]),
             (22.0, (self.top20 - 6.0).max(3.0)),
             font(26),
         )))?;
@@ -286,23 +290,30 @@ impl Draw for Pareto {
 /// Customers and net revenue per tier, side by side.
 struct Tiers {
     rows: Vec<GroupRow>,
+    lang: Lang,
 }
 
 impl Draw for Tiers {
     fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
         area.fill(&WHITE)?;
-        let area = area.titled("Customers and net revenue per tier", font(34))?;
+        let l = self.lang;
+        let area = area.titled(l.t("Customers and net revenue per tier"), font(34))?;
         let (left, right) = area.split_horizontally(WIDTH / 2);
         // Each panel: its area, what it counts, the value and its share of the whole.
         type Of = fn(&GroupRow) -> f64;
         let panels: [(&Area<DB>, &str, Of, Of); 2] = [
             (
                 &left,
-                "Customers",
+                l.t("Customers"),
                 |r| r.customers as f64,
                 |r| r.customer_share,
             ),
-            (&right, "Net revenue", |r| r.revenue, |r| r.revenue_share),
+            (
+                &right,
+                l.t("Net revenue"),
+                |r| r.revenue,
+                |r| r.revenue_share,
+            ),
         ];
         for (panel, caption, value, share) in panels {
             let max = self.rows.iter().map(&value).fold(0.0, f64::max).max(1.0) * 1.15;
@@ -313,7 +324,7 @@ impl Draw for Tiers {
                 .x_label_area_size(60)
                 .y_label_area_size(110)
                 .build_cartesian_2d(-0.5f64..3.5f64, min..max)?;
-            let names: Vec<&str> = self.rows.iter().map(|r| r.group.as_str()).collect();
+            let names: Vec<&str> = self.rows.iter().map(|r| l.value(&r.group)).collect();
             chart
                 .configure_mesh()
                 .disable_x_mesh()
@@ -327,7 +338,7 @@ impl Draw for Tiers {
                     }
                 })
                 .y_label_formatter(&|y| thousands(*y))
-                .x_desc("Tier")
+                .x_desc(l.t("Tier"))
                 .y_desc(caption)
                 .axis_desc_style(font(24))
                 .label_style(font(22))
@@ -354,6 +365,7 @@ impl Draw for Tiers {
 struct Heatmap {
     /// [r-1][f-1] = (customers, mean monetary)
     cells: [[(usize, f64); 5]; 5],
+    lang: Lang,
 }
 
 impl Heatmap {
@@ -373,7 +385,10 @@ impl Heatmap {
                 cells[r][f] = (k, if k > 0 { sum / k as f64 } else { 0.0 });
             }
         }
-        Heatmap { cells }
+        Heatmap {
+            cells,
+            lang: s.lang,
+        }
     }
 }
 
@@ -386,6 +401,7 @@ fn shade(t: f64) -> RGBColor {
 
 impl Draw for Heatmap {
     fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
+        let l = self.lang;
         area.fill(&WHITE)?;
         let max = self
             .cells
@@ -396,7 +412,7 @@ impl Draw for Heatmap {
             .max(1e-9);
         let mut chart = ChartBuilder::on(area)
             .caption(
-                "RFM: mean net revenue and customers by R and F score",
+                l.t("RFM: mean net revenue and customers by R and F score"),
                 font(34),
             )
             .margin(30)
@@ -410,8 +426,8 @@ impl Draw for Heatmap {
             .y_labels(5)
             .x_label_formatter(&|v| format!("{:.0}", v))
             .y_label_formatter(&|v| format!("{:.0}", v))
-            .x_desc("R score (5 = bought most recently)")
-            .y_desc("F score (5 = most purchase days)")
+            .x_desc(l.t("R score (5 = bought most recently)"))
+            .y_desc(l.t("F score (5 = most purchase days)"))
             .axis_desc_style(font(26))
             .label_style(font(22))
             .draw()?;
@@ -427,11 +443,11 @@ impl Draw for Heatmap {
                 let ink = if t > 0.55 { WHITE } else { BLACK };
                 let (a, b) = if k > 0 {
                     (
-                        format!("mean {}", thousands(mean)),
+                        l.f("mean {}", &[&thousands(mean)]),
                         format!("n = {}", thousands(k as f64)),
                     )
                 } else {
-                    ("no customers".to_string(), String::new())
+                    (l.t("no customers").to_string(), String::new())
                 };
                 chart.draw_series([
                     Text::new(a, (x - 0.4, y + 0.12), font(24).color(&ink)),
@@ -447,6 +463,7 @@ impl Draw for Heatmap {
 struct ValueScores {
     /// [bin][tier] counts
     bins: Vec<[usize; 4]>,
+    lang: Lang,
 }
 
 impl ValueScores {
@@ -456,12 +473,13 @@ impl ValueScores {
             let b = ((s.scores.value[i] / 5.0).floor() as usize).min(19);
             bins[b][s.tiers[i] as usize] += 1;
         }
-        ValueScores { bins }
+        ValueScores { bins, lang: s.lang }
     }
 }
 
 impl Draw for ValueScores {
     fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
+        let l = self.lang;
         area.fill(&WHITE)?;
         let max = self
             .bins
@@ -472,15 +490,15 @@ impl Draw for ValueScores {
             .max(1) as f64
             * 1.1;
         let mut chart = ChartBuilder::on(area)
-            .caption("Value score distribution by tier", font(34))
+            .caption(l.t("Value score distribution by tier"), font(34))
             .margin(30)
             .x_label_area_size(70)
             .y_label_area_size(100)
             .build_cartesian_2d(0f64..100f64, 0f64..max)?;
         chart
             .configure_mesh()
-            .x_desc("Value score (0-100, bins of 5 points)")
-            .y_desc("Customers")
+            .x_desc(l.t("Value score (0-100, bins of 5 points)"))
+            .y_desc(l.t("Customers"))
             .y_label_formatter(&|y| thousands(*y))
             .axis_desc_style(font(26))
             .label_style(font(22))
@@ -499,7 +517,7 @@ impl Draw for ValueScores {
                         color.filled(),
                     )
                 }))?
-                .label(tier.as_str())
+                .label(l.tier(*tier))
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 8), (x + 24, y + 8)], color.filled())
                 });
@@ -530,6 +548,7 @@ struct AliveMatrix {
     freq_rows: usize,
     /// [freq][recency] = (customers, sum p_alive)
     cells: Vec<Vec<(usize, f64)>>,
+    lang: Lang,
 }
 
 impl AliveMatrix {
@@ -562,18 +581,20 @@ impl AliveMatrix {
             recency_edges,
             freq_rows,
             cells,
+            lang: s.lang,
         })
     }
 }
 
 impl Draw for AliveMatrix {
     fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
+        let l = self.lang;
         area.fill(&WHITE)?;
         let cols = self.recency_edges.len();
         let width = self.recency_edges[0];
         let mut chart = ChartBuilder::on(area)
             .caption(
-                "Probability still active, by repeat purchase days and days since the last purchase",
+                l.t("Probability still active, by repeat purchase days and days since the last purchase"),
                 font(32),
             )
             .margin(30)
@@ -605,10 +626,8 @@ impl Draw for AliveMatrix {
                     k.to_string()
                 }
             })
-            .x_desc(format!(
-                "Days since the last purchase (bins of {width} days)"
-            ))
-            .y_desc("Repeat purchase days")
+            .x_desc(l.f("Days since the last purchase (bins of {} days)", &[&width]))
+            .y_desc(l.t("Repeat purchase days"))
             .axis_desc_style(font(26))
             .label_style(font(20))
             .draw()?;
@@ -642,10 +661,12 @@ impl Draw for AliveMatrix {
 /// Mean predicted against mean actual holdout purchase days by calibration frequency.
 struct BacktestChart<'a> {
     bt: &'a Backtest,
+    lang: Lang,
 }
 
 impl Draw for BacktestChart<'_> {
     fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
+        let l = self.lang;
         area.fill(&WHITE)?;
         let rows = &self.bt.by_frequency;
         let max = rows
@@ -656,10 +677,12 @@ impl Draw for BacktestChart<'_> {
             * 1.15;
         let mut chart = ChartBuilder::on(area)
             .caption(
-                format!(
+                l.f(
                     "Backtest: holdout purchase days, predicted and actual ({} days after {})",
-                    self.bt.holdout_days,
-                    crate::ledger::parse::format_day(self.bt.calibration_end)
+                    &[
+                        &self.bt.holdout_days,
+                        &crate::ledger::parse::format_day(self.bt.calibration_end),
+                    ],
                 ),
                 font(32),
             )
@@ -680,20 +703,20 @@ impl Draw for BacktestChart<'_> {
                     String::new()
                 }
             })
-            .x_desc("Repeat purchase days in the calibration period")
-            .y_desc("Mean purchase days per customer in the holdout")
+            .x_desc(l.t("Repeat purchase days in the calibration period"))
+            .y_desc(l.t("Mean purchase days per customer in the holdout"))
             .axis_desc_style(font(26))
             .label_style(font(22))
             .draw()?;
         let series = 1 + self.bt.models.len();
         let w = 0.8 / series as f64;
         let colors = [GREY, BLUE, ORANGE];
-        let mut names_s = vec!["actual".to_string()];
+        let mut names_s = vec![l.t("actual").to_string()];
         names_s.extend(
             self.bt
                 .models
                 .iter()
-                .map(|m| format!("predicted, {}", m.model.label())),
+                .map(|m| l.f("predicted, {}", &[&m.model.label()])),
         );
         for (s, name) in names_s.iter().enumerate() {
             let color = colors[s % 3];
@@ -720,10 +743,12 @@ impl Draw for BacktestChart<'_> {
 /// Customers moving from last run's tier (or new) to this run's (or lost).
 struct Migration {
     rows: Vec<crate::compare::MigrationRow>,
+    lang: Lang,
 }
 
 impl Draw for Migration {
     fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
+        let l = self.lang;
         area.fill(&WHITE)?;
         const FROM: [&str; 5] = ["strategic", "partner", "priority", "ordinary", "new"];
         const TO: [&str; 5] = ["strategic", "partner", "priority", "ordinary", "lost"];
@@ -736,7 +761,7 @@ impl Draw for Migration {
             .max(1) as f64;
         let mut chart = ChartBuilder::on(area)
             .caption(
-                "Tier migration since the previous run: customers and net revenue",
+                l.t("Tier migration since the previous run: customers and net revenue"),
                 font(34),
             )
             .margin(30)
@@ -749,7 +774,7 @@ impl Draw for Migration {
                 return String::new();
             }
             let i = k as usize;
-            names[if flip { 4 - i } else { i }].to_string()
+            l.value(names[if flip { 4 - i } else { i }]).to_string()
         };
         chart
             .configure_mesh()
@@ -758,8 +783,8 @@ impl Draw for Migration {
             .y_labels(5)
             .x_label_formatter(&|v| label(&TO, *v, false))
             .y_label_formatter(&|v| label(&FROM, *v, true))
-            .x_desc("Tier now")
-            .y_desc("Tier in the previous run")
+            .x_desc(l.t("Tier now"))
+            .y_desc(l.t("Tier in the previous run"))
             .axis_desc_style(font(26))
             .label_style(font(22))
             .draw()?;
@@ -785,14 +810,13 @@ impl Draw for Migration {
                 let ink = if t > 0.55 { WHITE } else { BLACK };
                 chart.draw_series([
                     Text::new(
-                        format!(
-                            "{} {}",
-                            thousands(r.customers as f64),
+                        l.f(
                             if r.customers == 1 {
-                                "customer"
+                                "{} customer"
                             } else {
-                                "customers"
-                            }
+                                "{} customers"
+                            },
+                            &[&thousands(r.customers as f64)],
                         ),
                         (x - 0.4, y + 0.15),
                         font(22).color(&ink),
@@ -811,61 +835,66 @@ impl Draw for Migration {
 
 /// Every chart of a scored run, with warnings for labels that cannot be drawn.
 /// `tiers` is the run's tier table (`report::tier_rows`), computed once by the caller.
+/// Text is in the run's language; the fixed text of both languages is checked against the
+/// font by a unit test, the tier labels here at run time.
 pub fn score_charts(
     s: &Scored,
     tiers: &[GroupRow],
     format: ChartFormat,
 ) -> anyhow::Result<(Vec<Drawn>, Vec<String>)> {
+    let l = s.lang;
     let mut warnings = Vec::new();
     let mut out = Vec::new();
     let pareto = Pareto::new(s);
     out.push(render(
         &pareto,
         "revenue_concentration",
-        "Revenue concentration".into(),
+        l.t("Revenue concentration").into(),
         format,
     )?);
     let tiers = Tiers {
         rows: tiers.to_vec(),
+        lang: l,
     };
     warnings.extend(check_labels(
         "tiers",
-        tiers.rows.iter().map(|r| r.group.as_str()),
+        tiers.rows.iter().map(|r| l.value(&r.group)),
     ));
     out.push(render(
         &tiers,
         "tiers",
-        "Customers and revenue per tier".into(),
+        l.t("Customers and revenue per tier").into(),
         format,
     )?);
     out.push(render(
         &Heatmap::new(s),
         "rfm_heatmap",
-        "RFM heatmap".into(),
+        l.t("RFM heatmap").into(),
         format,
     )?);
     out.push(render(
         &ValueScores::new(s),
         "value_scores",
-        "Value score distribution".into(),
+        l.t("Value score distribution").into(),
         format,
     )?);
     if let Some(m) = AliveMatrix::new(s) {
         out.push(render(
             &m,
             "p_alive_matrix",
-            "Probability alive".into(),
+            l.t("Probability alive").into(),
             format,
         )?);
     }
     if let Some(cmp) = &s.comparison {
         let m = Migration {
             rows: crate::compare::migration_rows(cmp, &s.run_rows()),
+            lang: l,
         };
         out.push(render(
             &m,
             "tier_migration",
-            "Tier migration".into(),
+            l.t("Tier migration").into(),
             format,
         )?);
     }
@@ -875,16 +904,18 @@ pub fn score_charts(
 /// One account's net revenue per month (bars), for its page.
 struct MonthlyRevenue<'a> {
     months: &'a [(String, f64)],
+    lang: Lang,
 }
 
 impl Draw for MonthlyRevenue<'_> {
     fn draw<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<DB> {
+        let l = self.lang;
         area.fill(&WHITE)?;
         let n = self.months.len().max(1);
         let max = self.months.iter().map(|m| m.1).fold(0.0, f64::max).max(1.0) * 1.1;
         let min = self.months.iter().map(|m| m.1).fold(0.0, f64::min) * 1.1;
         let mut chart = ChartBuilder::on(area)
-            .caption("Net revenue per month", font(34))
+            .caption(l.t("Net revenue per month"), font(34))
             .margin(30)
             .x_label_area_size(80)
             .y_label_area_size(110)
@@ -908,8 +939,8 @@ impl Draw for MonthlyRevenue<'_> {
                 }
             })
             .y_label_formatter(&|y| thousands(*y))
-            .x_desc("Month")
-            .y_desc("Net revenue")
+            .x_desc(l.t("Month"))
+            .y_desc(l.t("Net revenue"))
             .axis_desc_style(font(26))
             .label_style(font(22))
             .draw()?;
@@ -923,22 +954,22 @@ impl Draw for MonthlyRevenue<'_> {
 }
 
 /// The monthly revenue chart of an account page, as SVG text.
-pub fn monthly_revenue_svg(months: &[(String, f64)]) -> anyhow::Result<String> {
+pub fn monthly_revenue_svg(months: &[(String, f64)], lang: Lang) -> anyhow::Result<String> {
     let d = render(
-        &MonthlyRevenue { months },
+        &MonthlyRevenue { months, lang },
         "monthly_revenue",
-        "Net revenue per month".into(),
+        lang.t("Net revenue per month").into(),
         ChartFormat::Svg,
     )?;
     Ok(d.svg.unwrap_or_default())
 }
 
 /// The backtest's chart.
-pub fn backtest_chart(bt: &Backtest, format: ChartFormat) -> anyhow::Result<Drawn> {
+pub fn backtest_chart(bt: &Backtest, format: ChartFormat, lang: Lang) -> anyhow::Result<Drawn> {
     render(
-        &BacktestChart { bt },
+        &BacktestChart { bt, lang },
         "backtest_by_frequency",
-        "Backtest by frequency".into(),
+        lang.t("Backtest by frequency").into(),
         format,
     )
 }
@@ -959,6 +990,32 @@ mod tests {
             "{}",
             w[0]
         );
+    }
+
+    /// Draws `text` on a small canvas and returns its pixels.
+    fn ink(text: &str) -> Vec<u8> {
+        register_font();
+        let (w, h) = (400u32, 80u32);
+        let mut buf = vec![255u8; (w * h * 3) as usize];
+        {
+            let area = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+            area.draw(&Text::new(text.to_string(), (5, 10), font(40)))
+                .unwrap();
+            area.present().unwrap();
+        }
+        buf
+    }
+
+    #[test]
+    fn chinese_labels_are_drawn_in_png_as_glyphs_not_boxes() {
+        let dark = |b: &[u8]| b.chunks(3).filter(|p| p[0] < 128).count();
+        let (a, b) = (ink("战略"), ink("伙伴"));
+        assert!(dark(&a) > 200 && dark(&b) > 200, "text drawn");
+        // Two different words give different pixels: real glyphs. Two characters the font
+        // lacks draw the same empty box, which this test would catch.
+        assert_ne!(a, b);
+        assert_eq!(ink("😀"), ink("🙂"), "missing glyphs all look alike");
+        assert_ne!(ink("战略"), ink("😀😀"));
     }
 
     #[test]

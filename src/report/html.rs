@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::classify::{Flag, Tier};
+use crate::lang::Lang;
 use crate::ledger::parse::format_day;
 use crate::pipeline::Scored;
 use crate::report::charts::{thousands, Drawn};
@@ -60,8 +61,10 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 "#;
 
 /// The report. `tiers` and `segments` are the run's tables (`report::tier_rows`,
-/// `segment_rows`); `charts` are its charts with their SVG text.
+/// `segment_rows`); `charts` are its charts with their SVG text. Labels and prose are in the
+/// run's language (`Scored::lang`); translated text is escaped like the data.
 pub fn render(s: &Scored, tiers: &[GroupRow], segments: &[GroupRow], charts: &[Drawn]) -> String {
+    let l = s.lang;
     let mut h = String::with_capacity(64 << 10);
     let n = s.customers.len();
     let revenue: f64 = s.customers.monetary.iter().sum();
@@ -72,123 +75,181 @@ pub fn render(s: &Scored, tiers: &[GroupRow], segments: &[GroupRow], charts: &[D
         .sum();
     let _ = writeln!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Customer scores as of {as_of}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
-        as_of = format_day(s.as_of)
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
+        l.html(),
+        esc(&l.f("Customer scores as of {}", &[&format_day(s.as_of)]))
     );
 
     // Headline figures.
     let _ = writeln!(
         h,
-        "<section id=\"headline\">\n<h1>Customer scores</h1>\n<p class=\"sub\">As of {} · ledger {} to {} · {} rows</p>\n<div class=\"figures\">",
-        format_day(s.as_of),
-        format_day(s.ledger_first_day),
-        format_day(s.ledger_last_day),
-        thousands(s.inputs.iter().map(|i| i.rows_read).sum::<u64>() as f64)
+        "<section id=\"headline\">\n<h1>{}</h1>\n<p class=\"sub\">{}</p>\n<div class=\"figures\">",
+        esc(l.t("Customer scores")),
+        esc(&l.f(
+            "As of {} · ledger {} to {} · {} rows",
+            &[
+                &format_day(s.as_of),
+                &format_day(s.ledger_first_day),
+                &format_day(s.ledger_last_day),
+                &thousands(s.inputs.iter().map(|i| i.rows_read).sum::<u64>() as f64),
+            ]
+        ))
     );
     for (value, label) in [
-        (thousands(n as f64), "customers scored".to_string()),
-        (thousands(revenue), "net revenue".to_string()),
+        (thousands(n as f64), l.t("customers scored")),
+        (thousands(revenue), l.t("net revenue")),
         (
             format!("{:.1}%", key_share * 100.0),
-            "of revenue from strategic and partner accounts".to_string(),
+            l.t("of revenue from strategic and partner accounts"),
         ),
         (
             thousands(tiers.iter().take(2).map(|r| r.customers as f64).sum()),
-            "strategic and partner accounts".to_string(),
+            l.t("strategic and partner accounts"),
         ),
     ] {
         let _ = writeln!(
             h,
             "<div class=\"figure\"><div class=\"value\">{}</div><div class=\"label\">{}</div></div>",
             esc(&value),
-            esc(&label)
+            esc(label)
         );
     }
     h.push_str("</div>\n</section>\n");
 
     // Tiers.
-    h.push_str("<section id=\"tiers\">\n<h2>Tiers</h2>\n");
-    group_table(&mut h, "Tier", tiers);
+    let _ = writeln!(h, "<section id=\"tiers\">\n<h2>{}</h2>", esc(l.t("Tiers")));
+    group_table(&mut h, l, l.t("Tier"), tiers);
     h.push_str("</section>\n");
 
     // Against the previous run.
     if let Some(cmp) = &s.comparison {
         let m = cmp.summary();
+        let heading = match m.previous_as_of.as_deref() {
+            Some(d) => l.f("Since the previous run (as of {})", &[&d]),
+            None => l.t("Since the previous run").to_string(),
+        };
         let _ = writeln!(
             h,
-            "<section id=\"migration\">\n<h2>Since the previous run{}</h2>\n<table>\n<tr><th class=\"n\">Tier up</th><th class=\"n\">Tier down</th><th class=\"n\">Same tier</th><th class=\"n\">New</th><th class=\"n\">Lost</th></tr>\n<tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n</table>",
-            m.previous_as_of
-                .as_deref()
-                .map_or(String::new(), |d| format!(" (as of {})", esc(d))),
-            thousands(m.up as f64),
-            thousands(m.down as f64),
-            thousands(m.same as f64),
-            thousands(m.new as f64),
-            thousands(m.lost as f64)
+            "<section id=\"migration\">\n<h2>{}</h2>\n<table>\n<tr>",
+            esc(&heading)
         );
+        for head in ["Tier up", "Tier down", "Same tier", "New", "Lost"] {
+            let _ = write!(h, "<th class=\"n\">{}</th>", esc(l.t(head)));
+        }
+        h.push_str("</tr>\n<tr>");
+        for k in [m.up, m.down, m.same, m.new, m.lost] {
+            let _ = write!(h, "<td class=\"n\">{}</td>", thousands(k as f64));
+        }
+        h.push_str("</tr>\n</table>\n");
         if !m.settings_differ.is_empty() {
             let _ = writeln!(
                 h,
-                "<p class=\"note\">The two runs' settings differ: {}.</p>",
-                esc(&m.settings_differ.join(", "))
+                "<p class=\"note\">{}</p>",
+                esc(&l.f(
+                    "The two runs' settings differ: {}.",
+                    &[&m.settings_differ.join(", ")]
+                ))
             );
         }
-        h.push_str("<p class=\"note\">The tier migration chart is with the charts; changes.csv lists new and lost key accounts and the biggest movers.</p>\n</section>\n");
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">{}</p>\n</section>",
+            esc(l.t("The tier migration chart is with the charts; changes.csv lists new and lost key accounts and the biggest movers."))
+        );
     }
 
     // Top accounts.
     let _ = writeln!(
         h,
-        "<section id=\"top-accounts\">\n<h2>Top {} accounts</h2>\n<table>\n<tr><th class=\"n\">Rank</th><th>Customer</th><th>Name</th><th>Tier</th><th class=\"n\">Value score</th><th class=\"n\">Net revenue</th><th>Segment</th><th class=\"n\">P(alive)</th><th>Buyer class</th><th>Flags</th></tr>",
-        TOP_ACCOUNTS.min(n)
+        "<section id=\"top-accounts\">\n<h2>{}</h2>\n<table>\n<tr>{}</tr>",
+        esc(&l.f("Top {} accounts", &[&TOP_ACCOUNTS.min(n)])),
+        header(
+            l,
+            &[
+                ("Rank", true),
+                ("Customer", false),
+                ("Name", false),
+                ("Tier", false),
+                ("Value score", true),
+                ("Net revenue", true),
+                ("Segment", false),
+                ("P(alive)", true),
+                ("Buyer class", false),
+                ("Flags", false),
+            ]
+        )
     );
     for i in 0..n.min(TOP_ACCOUNTS) {
-        let flags: Vec<&str> = s.flags[i].iter().map(|f| f.as_str()).collect();
-        let tier = s.tiers[i].as_str();
+        let flags: Vec<&str> = s.flags[i].iter().map(|f| l.flag(*f)).collect();
         let _ = writeln!(
             h,
-            "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"tier-{tier}\">{tier}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"tier-{}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
             i + 1,
             esc(&s.customers.id[i]),
             esc(s.name(i).unwrap_or("")),
+            s.tiers[i].as_str(),
+            esc(l.tier(s.tiers[i])),
             fixed(s.scores.value[i], 2),
             thousands(s.customers.monetary[i]),
-            esc(s.segment(i)),
+            esc(l.value(s.segment(i))),
             s.predictions.p_alive[i].map_or(String::new(), |p| fixed(p, 2)),
-            s.buyer_class[i].map_or("", |b| b.as_str()),
+            esc(s.buyer_class[i].map_or("", |b| l.buyer(b))),
             esc(&flags.join(", "))
         );
     }
     h.push_str("</table>\n</section>\n");
 
     // Segments.
-    h.push_str("<section id=\"segments\">\n<h2>RFM segments</h2>\n");
-    group_table(&mut h, "Segment", segments);
+    let _ = writeln!(
+        h,
+        "<section id=\"segments\">\n<h2>{}</h2>",
+        esc(l.t("RFM segments"))
+    );
+    group_table(&mut h, l, l.t("Segment"), segments);
     h.push_str("</section>\n");
 
     // Flags.
-    h.push_str("<section id=\"flags\">\n<h2>Flags to act on</h2>\n");
+    let _ = writeln!(
+        h,
+        "<section id=\"flags\">\n<h2>{}</h2>",
+        esc(l.t("Flags to act on"))
+    );
     for flag in Flag::ALL {
         let who: Vec<usize> = (0..n).filter(|&i| s.flags[i].contains(&flag)).collect();
         let _ = writeln!(
             h,
-            "<h3>{} <span class=\"note\">({} accounts)</span></h3>\n<p class=\"note\">{}</p>",
-            flag.as_str(),
-            thousands(who.len() as f64),
-            esc(flag_advice(flag))
+            "<h3>{} <span class=\"note\">({})</span></h3>\n<p class=\"note\">{}</p>",
+            esc(l.flag(flag)),
+            esc(&l.f("{} accounts", &[&thousands(who.len() as f64)])),
+            esc(flag_advice(l, flag))
         );
         if who.is_empty() {
             continue;
         }
-        h.push_str("<table>\n<tr><th class=\"n\">Rank</th><th>Customer</th><th>Name</th><th>Tier</th><th class=\"n\">Net revenue</th><th class=\"n\">Days since last purchase</th></tr>\n");
+        let _ = writeln!(
+            h,
+            "<table>\n<tr>{}</tr>",
+            header(
+                l,
+                &[
+                    ("Rank", true),
+                    ("Customer", false),
+                    ("Name", false),
+                    ("Tier", false),
+                    ("Net revenue", true),
+                    ("Days since last purchase", true),
+                ]
+            )
+        );
         for &i in who.iter().take(FLAGGED_SHOWN) {
-            let tier = s.tiers[i].as_str();
             let _ = writeln!(
                 h,
-                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"tier-{tier}\">{tier}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"tier-{}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
                 i + 1,
                 esc(&s.customers.id[i]),
                 esc(s.name(i).unwrap_or("")),
+                s.tiers[i].as_str(),
+                esc(l.tier(s.tiers[i])),
                 thousands(s.customers.monetary[i]),
                 s.customers.recency_days[i]
             );
@@ -197,15 +258,22 @@ pub fn render(s: &Scored, tiers: &[GroupRow], segments: &[GroupRow], charts: &[D
         if who.len() > FLAGGED_SHOWN {
             let _ = writeln!(
                 h,
-                "<p class=\"note\">The first {FLAGGED_SHOWN} by rank; scores.csv lists all {}.</p>",
-                who.len()
+                "<p class=\"note\">{}</p>",
+                esc(&l.f(
+                    "The first {} by rank; scores.csv lists all {}.",
+                    &[&FLAGGED_SHOWN, &who.len()]
+                ))
             );
         }
     }
     h.push_str("</section>\n");
 
     // Charts.
-    h.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n");
+    let _ = writeln!(
+        h,
+        "<section id=\"charts\">\n<h2>{}</h2>",
+        esc(l.t("Charts"))
+    );
     for c in charts {
         if let Some(svg) = &c.svg {
             let _ = writeln!(
@@ -220,8 +288,13 @@ pub fn render(s: &Scored, tiers: &[GroupRow], segments: &[GroupRow], charts: &[D
     h.push_str("</section>\n");
 
     // Method.
-    h.push_str("<section id=\"method\">\n<h2>How the scores were computed</h2>\n");
-    h.push_str("<p>R, F and M are scored 1 to 5 by quantile (recency reversed; ties never split). The current score combines them with the weights below; the potential score combines trend, breadth headroom, steadiness, industry influence, size and predicted value; the value score combines the two. Customers are ranked by value score and placed in tiers by the tier rule. Every setting in force:</p>\n<table>\n<tr><th>Setting</th><th>Value</th></tr>\n");
+    let _ = writeln!(
+        h,
+        "<section id=\"method\">\n<h2>{}</h2>\n<p>{}</p>\n<table>\n<tr>{}</tr>",
+        esc(l.t("How the scores were computed")),
+        esc(l.t("R, F and M are scored 1 to 5 by quantile (recency reversed; ties never split). The current score combines them with the weights below; the potential score combines trend, breadth headroom, steadiness, industry influence, size and predicted value; the value score combines the two. Customers are ranked by value score and placed in tiers by the tier rule. Every setting in force:")),
+        header(l, &[("Setting", false), ("Value", false)])
+    );
     let settings = serde_json::to_value(&s.settings).unwrap_or_default();
     let mut rows = Vec::new();
     flatten("", &settings, &mut rows);
@@ -247,33 +320,72 @@ pub fn render(s: &Scored, tiers: &[GroupRow], segments: &[GroupRow], charts: &[D
     ];
     for (name, fit) in fits {
         if let Some((ll, converged)) = fit {
-            let _ =
-                writeln!(
+            let _ = writeln!(
                 h,
-                "<p class=\"note\">{name} fitted on {} customers: log-likelihood {ll:.4}, {}.</p>",
-                thousands(s.model.customers as f64),
-                if converged { "converged" } else { "did not converge" }
+                "<p class=\"note\">{}</p>",
+                esc(&l.f(
+                    "{} fitted on {} customers: log-likelihood {}, {}.",
+                    &[
+                        &name,
+                        &thousands(s.model.customers as f64),
+                        &format!("{ll:.4}"),
+                        &l.t(if converged {
+                            "converged"
+                        } else {
+                            "did not converge"
+                        }),
+                    ]
+                ))
             );
         }
     }
     for w in &s.model.warnings {
-        let _ = writeln!(h, "<p class=\"note\">Warning: {}</p>", esc(w));
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">{}</p>",
+            esc(&l.f("Warning: {}", &[w]))
+        );
     }
     let _ = writeln!(
         h,
-        "<p class=\"note\">custscore {}. The run's manifest.json has the inputs with their SHA-256, the bin edges and the timings.</p>",
-        env!("CARGO_PKG_VERSION")
+        "<p class=\"note\">{}</p>",
+        esc(&l.f(
+            "custscore {}. The run's manifest.json has the inputs with their SHA-256, the bin edges and the timings.",
+            &[&env!("CARGO_PKG_VERSION")]
+        ))
     );
     h.push_str("</section>\n</body>\n</html>\n");
     h
 }
 
-fn group_table(h: &mut String, key: &str, rows: &[GroupRow]) {
+/// A table's header cells: each English heading in `l`, right-aligned when `.1`.
+fn header(l: Lang, heads: &[(&'static str, bool)]) -> String {
+    let mut out = String::new();
+    for (text, number) in heads {
+        let class = if *number { " class=\"n\"" } else { "" };
+        let _ = write!(out, "<th{class}>{}</th>", esc(l.t(text)));
+    }
+    out
+}
+
+fn group_table(h: &mut String, l: Lang, key: &str, rows: &[GroupRow]) {
     let _ = writeln!(
         h,
-        "<table>\n<tr><th>{key}</th><th class=\"n\">Customers</th><th class=\"n\">Share</th><th class=\"n\">Net revenue</th><th class=\"n\">Revenue share</th><th class=\"n\">Mean value score</th></tr>"
+        "<table>\n<tr><th>{}</th>{}</tr>",
+        esc(key),
+        header(
+            l,
+            &[
+                ("Customers", true),
+                ("Share", true),
+                ("Net revenue", true),
+                ("Revenue share", true),
+                ("Mean value score", true),
+            ]
+        )
     );
     for r in rows {
+        // The class is the canonical tier name, the text its label.
         let class = if Tier::ALL.iter().any(|t| t.as_str() == r.group) {
             format!(" class=\"tier-{}\"", r.group)
         } else {
@@ -282,7 +394,7 @@ fn group_table(h: &mut String, key: &str, rows: &[GroupRow]) {
         let _ = writeln!(
             h,
             "<tr><td{class}>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}%</td><td class=\"n\">{}</td><td class=\"n\">{:.1}%</td><td class=\"n\">{}</td></tr>",
-            esc(&r.group),
+            esc(l.value(&r.group)),
             thousands(r.customers as f64),
             r.customer_share * 100.0,
             thousands(r.revenue),
@@ -294,8 +406,8 @@ fn group_table(h: &mut String, key: &str, rows: &[GroupRow]) {
 }
 
 /// What a flag suggests to an account manager.
-pub fn flag_advice(f: Flag) -> &'static str {
-    match f {
+pub fn flag_advice(l: Lang, f: Flag) -> &'static str {
+    l.t(match f {
         Flag::SingleProductLine => "Buys a single product line: room to cross-sell.",
         Flag::Declining => "Revenue in the recent window is well below the window before: ask why.",
         Flag::Overdue => {
@@ -307,7 +419,7 @@ pub fn flag_advice(f: Flag) -> &'static str {
         Flag::HighValueAtRisk => {
             "High value, low probability of still being active: the accounts to visit first."
         }
-    }
+    })
 }
 
 /// Settings as dotted keys and display values, sorted by key.

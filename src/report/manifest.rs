@@ -32,6 +32,9 @@ pub struct Manifest<'a> {
     pub command: &'static str,
     pub as_of: String,
     pub as_of_source: AsOfSource,
+    /// Language of the labels in the tables (`--lang`); not a setting, so two runs in
+    /// different languages still compare.
+    pub lang: crate::lang::Lang,
     pub ledger_first_date: String,
     pub ledger_last_date: String,
     pub inputs: &'a [InputStats],
@@ -96,6 +99,7 @@ impl<'a> Manifest<'a> {
             command: "score",
             as_of: format_day(s.as_of),
             as_of_source: s.as_of_source,
+            lang: s.lang,
             ledger_first_date: format_day(s.ledger_first_day),
             ledger_last_date: format_day(s.ledger_last_day),
             inputs: &s.inputs,

@@ -222,10 +222,12 @@ pub fn write_all(
     let tiers = GroupTable {
         key: "tier",
         rows: &tier_rows,
+        lang: scored.lang,
     };
     let segments = GroupTable {
         key: "segment",
         rows: &segment_rows,
+        lang: scored.lang,
     };
     out.write("tiers.csv", |w| table::csv(&tiers, w))?;
     out.write("segments.csv", |w| table::csv(&segments, w))?;
@@ -236,11 +238,14 @@ pub fn write_all(
     let mut migration = None;
     if let Some(cmp) = &scored.comparison {
         let rows = scored.run_rows();
-        let m = crate::compare::MigrationTable(crate::compare::migration_rows(cmp, &rows));
+        let m = crate::compare::MigrationTable {
+            rows: crate::compare::migration_rows(cmp, &rows),
+            lang: scored.lang,
+        };
         out.write("migration.csv", |w| table::csv(&m, w))?;
         migration = Some(m);
         out.write("changes.csv", |w| {
-            crate::compare::write_changes(cmp, &rows, w)
+            crate::compare::write_changes(cmp, &rows, scored.lang, w)
         })?;
     }
     if outputs.rejects {
@@ -358,7 +363,7 @@ fn workbook(
     table::xlsx_sheet(tiers, &mut book, "tiers", tiers.rows.len())?;
     table::xlsx_sheet(segments, &mut book, "segments", segments.rows.len())?;
     if let Some(m) = migration {
-        table::xlsx_sheet(m, &mut book, "migration", m.0.len())?;
+        table::xlsx_sheet(m, &mut book, "migration", m.rows.len())?;
     }
     Ok(book.save_to_buffer()?)
 }

@@ -53,6 +53,7 @@ pub const COLUMNS: [Column; 40] = [
 pub fn write<S: Sink>(s: &Scored, out: &mut S, limit: usize) -> anyhow::Result<()> {
     let c = &s.customers;
     let sc = &s.scores;
+    let lang = s.lang;
     let mut cell = String::with_capacity(3);
     let mut flags = String::new();
     for i in 0..s.customers.len().min(limit) {
@@ -68,13 +69,13 @@ pub fn write<S: Sink>(s: &Scored, out: &mut S, limit: usize) -> anyhow::Result<(
             if k > 0 {
                 flags.push(';');
             }
-            flags.push_str(f.as_str());
+            flags.push_str(lang.flag(*f));
         }
         out.int(i as i64 + 1)
             .text(&c.id[i])
             .opt_text(s.name(i))
             .opt_text(c.industry[i].as_deref())
-            .text(s.tiers[i].as_str())
+            .text(lang.tier(s.tiers[i]))
             .fixed(sc.value[i], 2)
             .fixed(sc.current[i], 2)
             .fixed(sc.potential[i], 2)
@@ -82,7 +83,7 @@ pub fn write<S: Sink>(s: &Scored, out: &mut S, limit: usize) -> anyhow::Result<(
             .int(sc.f[i].into())
             .int(sc.m[i].into())
             .text(&cell)
-            .text(s.segment(i))
+            .text(lang.value(s.segment(i)))
             .int(c.recency_days[i].into())
             .int(c.frequency[i].into())
             .int(c.order_days[i].into())
@@ -105,10 +106,11 @@ pub fn write<S: Sink>(s: &Scored, out: &mut S, limit: usize) -> anyhow::Result<(
             .opt_fixed(p.p_buy[i], 4)
             .opt_fixed(p.expected_spend[i], 2)
             .opt_fixed(p.clv[i], 2)
-            .opt_text(s.buyer_class[i].map(|b| b.as_str()));
+            .opt_text(s.buyer_class[i].map(|b| lang.buyer(b)));
         match s.comparison.as_ref().map(|c| &c.before[i]) {
             Some(b) => {
-                out.opt_text(b.tier.as_deref()).text(b.change.as_str());
+                out.opt_text(b.tier.as_deref().map(|t| lang.value(t)))
+                    .text(lang.value(b.change.as_str()));
                 out.opt_int(b.rank.map(|r| r as i64));
                 out.opt_fixed(b.value, 2)
                     .opt_fixed(b.value.map(|v| sc.value[i] - v), 2);

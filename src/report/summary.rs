@@ -92,6 +92,8 @@ const SEGMENT_COLUMNS: [Column; 8] = group_columns("segment");
 pub struct GroupTable<'a> {
     pub key: &'static str,
     pub rows: &'a [GroupRow],
+    /// The group names are canonical; the table shows them in this language.
+    pub lang: crate::lang::Lang,
 }
 
 impl Table for GroupTable<'_> {
@@ -104,7 +106,7 @@ impl Table for GroupTable<'_> {
     }
     fn rows<S: Sink>(&self, out: &mut S, limit: usize) -> anyhow::Result<()> {
         for r in self.rows.iter().take(limit) {
-            out.text(&r.group)
+            out.text(self.lang.value(&r.group))
                 .int(r.customers as i64)
                 .fixed(r.customer_share, 4)
                 .fixed(r.revenue, 2)
