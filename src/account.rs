@@ -9,7 +9,9 @@ use std::fmt::Write as _;
 use anyhow::Context;
 
 use crate::classify::Flag;
-use crate::cli::AccountArgs;
+use std::path::Path;
+
+use crate::cli::{AccountArgs, ScoreArgs};
 use crate::commands::request;
 use crate::config::TierMethod;
 use crate::error::InputError;
@@ -53,11 +55,43 @@ fn section(l: Lang, heading: &'static str, rows: Vec<(&'static str, String)>) ->
 /// Runs the command.
 pub fn run(args: &AccountArgs) -> anyhow::Result<()> {
     let a = &args.score;
-    let mut req = request(a)?;
+    let (mut req, from_run) = match run_folder(a)? {
+        Some(dir) => (request_from_run(dir, a)?, Some(dir)),
+        None => (request(a)?, None),
+    };
     req.detail = args.customer.clone();
-    let mut out = OutDir::prepare(&a.out)?;
+    // One customer may go to a file of its own (--out FILE.html or FILE.md).
+    let single = match a.out.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("md") => {
+            if args.customer.len() > 1 {
+                return Err(InputError::flag(
+                    "--out",
+                    format!(
+                        "{} is one file but {} customers were asked for: give a folder",
+                        a.out.display(),
+                        args.customer.len()
+                    ),
+                )
+                .into());
+            }
+            Some(e.eq_ignore_ascii_case("html"))
+        }
+        _ => None,
+    };
+    let folder = match single {
+        Some(_) => a
+            .out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new(".")),
+        None => a.out.as_path(),
+    };
+    let mut out = OutDir::prepare(folder)?;
     let progress = Progress::new(a.quiet);
     let scored = pipeline::score(&req, &progress, &mut Timings::default())?;
+    if let Some(dir) = from_run {
+        same_inputs(&scored, dir)?;
+    }
     let mut written = Vec::new();
     for id in &args.customer {
         let Some(i) = scored.customers.id.iter().position(|c| c == id) else {
@@ -70,6 +104,21 @@ pub fn run(args: &AccountArgs) -> anyhow::Result<()> {
             .cloned()
             .unwrap_or_default();
         let page = build(&scored, i, &rows);
+        if let Some(is_html) = single {
+            let name = a
+                .out
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = if is_html {
+                html(&page)
+            } else {
+                markdown(&page)
+            };
+            out.write(&name, |w| Ok(w.write_all(text.as_bytes())?))?;
+            written.push(name);
+            continue;
+        }
         let stem = file_stem(id);
         out.write(&format!("{stem}.html"), |w| {
             Ok(w.write_all(html(&page).as_bytes())?)
@@ -84,9 +133,159 @@ pub fn run(args: &AccountArgs) -> anyhow::Result<()> {
         eprintln!(
             "custscore: {} account page(s) -> {}: {}",
             written.len(),
-            a.out.display(),
+            folder.display(),
             written.join(", ")
         );
+    }
+    Ok(())
+}
+
+/// The folder of a finished run when the only LEDGER is a folder.
+fn run_folder(a: &ScoreArgs) -> anyhow::Result<Option<&Path>> {
+    match a.ledgers.as_slice() {
+        [one] if one.is_dir() => {
+            if one.join("manifest.json").is_file() {
+                Ok(Some(one.as_path()))
+            } else {
+                Err(InputError::flag(
+                    "LEDGER",
+                    format!(
+                        "{} is a folder without manifest.json: give a ledger file or the --out folder of a finished score run",
+                        one.display()
+                    ),
+                )
+                .into())
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The request that scores a finished run again: its inputs, reading flags, as-of date,
+/// settings, attributes and previous run, from its manifest. Flags that would change the
+/// scores are refused (the page would not be the run's).
+fn request_from_run(dir: &Path, a: &ScoreArgs) -> anyhow::Result<pipeline::Request> {
+    let l = &a.ledger;
+    let given: [(&str, bool); 16] = [
+        ("--columns", l.columns.is_some()),
+        ("--delimiter", l.delimiter.is_some()),
+        ("--encoding", l.encoding.is_some()),
+        ("--date-format", l.date_format.is_some()),
+        ("--amount-format", l.amount_format.is_some()),
+        ("--sheet", l.sheet.is_some()),
+        ("--as-of", a.as_of.is_some()),
+        ("--skip-bad-rows", a.skip_bad_rows),
+        ("--config", a.config.is_some()),
+        ("--previous", a.previous.is_some()),
+        ("--attributes", a.attributes.is_some()),
+        ("--attributes-sheet", a.attributes_sheet.is_some()),
+        ("--model", a.model.is_some()),
+        ("--horizon", a.horizon.is_some()),
+        ("--discount-rate", a.discount_rate.is_some()),
+        ("--time-unit", a.time_unit.is_some()),
+    ];
+    if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
+        return Err(InputError::flag(
+            flag,
+            format!(
+                "pages from the run in {} use that run's inputs and settings; to score with other ones, give the ledger file instead of the folder",
+                dir.display()
+            ),
+        )
+        .into());
+    }
+    let path = dir.join("manifest.json");
+    let bad = |what: &str| InputError::Format {
+        path: path.clone(),
+        message: format!("{what}: not the manifest of a custscore score run"),
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let m: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(&format!("not JSON ({e})")))?;
+    if m["command"] != "score" {
+        return Err(bad("no \"command\": \"score\"").into());
+    }
+    let Some(read) = m.get("read") else {
+        return Err(InputError::Format {
+            path: path.clone(),
+            message: "no \"read\" section (written by an older custscore): give the ledger file instead of the folder".into(),
+        }
+        .into());
+    };
+    let flags: pipeline::ReadFlags =
+        serde_json::from_value(read.clone()).map_err(|e| bad(&format!("\"read\": {e}")))?;
+    let settings: crate::config::Settings = serde_json::from_value(m["settings"].clone())
+        .map_err(|e| bad(&format!("\"settings\": {e}")))?;
+    let inputs = m["inputs"]
+        .as_array()
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| bad("no \"inputs\""))?;
+    let mut ledgers = Vec::new();
+    for i in inputs {
+        let p = std::path::PathBuf::from(
+            i["path"]
+                .as_str()
+                .ok_or_else(|| bad("an input without a path"))?,
+        );
+        if !p.is_file() {
+            return Err(InputError::flag(
+                "LEDGER",
+                format!(
+                    "{} (an input of the run in {}) is not there from here: run from the folder the run was made in, or give the ledger file",
+                    p.display(),
+                    dir.display()
+                ),
+            )
+            .into());
+        }
+        ledgers.push(p);
+    }
+    let as_of = m["as_of"].as_str().ok_or_else(|| bad("no \"as_of\""))?;
+    let mut req = pipeline::Request {
+        ledgers,
+        read: crate::commands::read_options(&flags.ledger)?,
+        attributes: m["attributes"]["path"].as_str().map(Into::into),
+        attributes_sheet: flags.attributes_sheet.clone(),
+        settings,
+        previous: m["comparison"]["previous_dir"]
+            .as_str()
+            .map(std::path::PathBuf::from)
+            .filter(|p| p.is_dir()),
+        detail: Vec::new(),
+        lang: a
+            .lang
+            .unwrap_or_else(|| serde_json::from_value(m["lang"].clone()).unwrap_or_default()),
+        flags: flags.clone(),
+    };
+    req.read.skip_bad_rows = flags.skip_bad_rows;
+    req.read.as_of = Some(
+        crate::ledger::parse::parse_date(as_of.as_bytes(), &crate::ledger::DateFormat::Auto)
+            .map_err(|e| bad(&format!("\"as_of\": {e}")))?,
+    );
+    Ok(req)
+}
+
+/// The ledger files must be the ones the run read: same SHA-256.
+fn same_inputs(s: &Scored, dir: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(dir.join("manifest.json"))?;
+    let m: serde_json::Value = serde_json::from_str(&text)?;
+    for (now, then) in s
+        .inputs
+        .iter()
+        .zip(m["inputs"].as_array().into_iter().flatten())
+    {
+        if then["sha256"].as_str() != Some(now.sha256.as_str()) {
+            return Err(InputError::flag(
+                "LEDGER",
+                format!(
+                    "{} has changed since the run in {} (its SHA-256 is not the manifest's): the page would not match that run; give the ledger file to score it as it is now",
+                    now.path,
+                    dir.display()
+                ),
+            )
+            .into());
+        }
     }
     Ok(())
 }

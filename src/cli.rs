@@ -53,6 +53,7 @@ pub enum Command {
 const ACCOUNT_EXAMPLES: &str = "\
 Examples:
   custscore account testdata/sample_ledger.csv --customer C00054 --out pages/
+  custscore account out/ --customer C00054 --out C00054.html      (from a finished run)
   custscore account ledger.csv --customer C1 --customer C2 --attributes attrs.csv --out pages/";
 
 #[derive(Debug, Args)]
@@ -61,8 +62,10 @@ pub struct AccountArgs {
     #[arg(long, required = true, value_name = "ID")]
     pub customer: Vec<String>,
 
-    /// Everything `score` takes: the ledger, reading flags, settings, attributes, model; the
-    /// pages go to --out DIR as account-ID.html and account-ID.md.
+    /// Everything `score` takes: the ledger (or the folder of a finished `score` run, whose
+    /// inputs and settings are then used), reading flags, settings, attributes, model. The
+    /// pages go to --out DIR as account-ID.html and account-ID.md, or, for one customer, to
+    /// --out FILE.html or FILE.md.
     #[command(flatten)]
     pub score: ScoreArgs,
 }
@@ -194,9 +197,9 @@ pub struct ScoreArgs {
     #[arg(long)]
     pub xlsx: bool,
 
-    /// Language of the labels in tables, charts and report.html: en, or zh (战略 / 伙伴 / 优先 / 普通, 最可能购买 / 可能购买, …); column names stay English
-    #[arg(long, value_name = "LANG", value_enum, default_value_t)]
-    pub lang: crate::lang::Lang,
+    /// Language of the labels in tables, charts and report.html: en or zh (战略 / 伙伴 / 优先 / 普通, 最可能购买 / 可能购买, …); column names stay English [default: en]
+    #[arg(long, value_name = "LANG", value_enum)]
+    pub lang: Option<crate::lang::Lang>,
 
     /// Buy-till-you-die model: bgnbd (BG/NBD) or pnbd (Pareto/NBD), both with Gamma-Gamma spend; or none [default: bgnbd]
     #[arg(long, value_name = "MODEL")]
@@ -233,8 +236,10 @@ pub struct InspectArgs {
     pub json: bool,
 }
 
-/// How to read the ledger files: shared by every command that reads one.
-#[derive(Debug, Args)]
+/// How to read the ledger files: shared by every command that reads one. Recorded as given
+/// in a run's manifest (`read`), so that `account RUN_DIR` reads the ledger the same way.
+#[derive(Debug, Clone, Default, Args, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct LedgerArgs {
     /// Map roles to column names: customer=…,date=…,amount=…,invoice=…,product=…,quantity=…,industry=…
     #[arg(long, value_name = "ROLE=COLUMN,...")]

@@ -63,7 +63,7 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
 }
 
 /// The reading flags every ledger-reading command shares, resolved; each problem names its flag.
-fn read_options(l: &LedgerArgs) -> Result<ReadOptions, InputError> {
+pub fn read_options(l: &LedgerArgs) -> Result<ReadOptions, InputError> {
     Ok(ReadOptions {
         columns: l
             .columns
@@ -400,7 +400,12 @@ pub fn request(args: &ScoreArgs) -> anyhow::Result<Request> {
         previous: args.previous.clone(),
         settings,
         detail: Vec::new(),
-        lang: args.lang,
+        lang: args.lang.unwrap_or_default(),
+        flags: pipeline::ReadFlags {
+            ledger: args.ledger.clone(),
+            skip_bad_rows: args.skip_bad_rows,
+            attributes_sheet: args.attributes_sheet.clone(),
+        },
     })
 }
 

@@ -33,6 +33,19 @@ pub struct Request {
     pub detail: Vec<String>,
     /// Language of labels and prose in the reports (`--lang`).
     pub lang: Lang,
+    /// The reading flags as given, for the manifest.
+    pub flags: ReadFlags,
+}
+
+/// The reading flags of a run as given on the command line, recorded in its manifest
+/// (`read`) so that a later `account RUN_DIR` reads the same ledger the same way.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ReadFlags {
+    #[serde(flatten)]
+    pub ledger: crate::cli::LedgerArgs,
+    pub skip_bad_rows: bool,
+    pub attributes_sheet: Option<String>,
 }
 
 /// One customer's ledger rows (up to the as-of date), for an account page.
@@ -81,6 +94,8 @@ pub struct Scored {
     pub ledger_last_day: i32,
     /// Language of labels and prose in the reports.
     pub lang: Lang,
+    /// The reading flags as given.
+    pub read_flags: ReadFlags,
 }
 
 impl Scored {
@@ -280,6 +295,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         ledger_first_day: first_day,
         ledger_last_day: last_day,
         lang: req.lang,
+        read_flags: req.flags.clone(),
     };
     if let Some(prev) = &previous {
         let settings = serde_json::to_value(&scored.settings).ok();

@@ -429,3 +429,86 @@ fn an_unknown_account_lists_the_nearest_ids() {
         ));
     assert!(!tmp.path().join("p").join("account-c0054.html").exists());
 }
+
+#[test]
+fn account_pages_from_a_finished_run_use_its_inputs_and_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = tmp.path().join("ledger.csv");
+    fs::copy(testdata("sample_ledger.csv"), &ledger).unwrap();
+    let (run, prev) = (tmp.path().join("run"), tmp.path().join("prev"));
+    score_ok(&[&ledger], &prev, &["--as-of", "2026-06-30"]);
+    let flags = [
+        "--attributes",
+        testdata("sample_attributes.csv").to_str().unwrap(),
+        "--model",
+        "none",
+        "--as-of",
+        "2026-09-30",
+        "--columns",
+        "customer=customer_id",
+        "--previous",
+        prev.to_str().unwrap(),
+    ]
+    .map(String::from);
+    score_ok(
+        &[&ledger],
+        &run,
+        &flags.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+
+    // From the run's folder, one page to one file ...
+    let page = tmp.path().join("C00054.md");
+    custscore()
+        .args(["account", run.to_str().unwrap(), "--customer", "C00054", "--quiet"])
+        .arg("--out")
+        .arg(&page)
+        .assert()
+        .success();
+    // ... is the page the same flags give from the ledger.
+    let pages = tmp.path().join("pages");
+    custscore()
+        .args(["account", ledger.to_str().unwrap(), "--customer", "C00054", "--quiet"])
+        .args(&flags)
+        .arg("--out")
+        .arg(&pages)
+        .assert()
+        .success();
+    let md = fs::read_to_string(&page).unwrap();
+    assert_eq!(md, fs::read_to_string(pages.join("account-C00054.md")).unwrap());
+    let t = Table::read(&run.join("scores.csv"));
+    assert!(md.contains(&format!("| Tier | {} |", t.get("C00054", "tier"))));
+    assert!(md.contains("As of 2026-09-30"), "the run's as-of date");
+    assert!(md.contains("| Previous run |"), "the run's previous run");
+    assert!(!tmp.path().join("C00054.html").exists(), "only the file asked for");
+
+    // Flags that would change the scores are refused; so is a ledger changed since.
+    custscore()
+        .args(["account", run.to_str().unwrap(), "--customer", "C00054"])
+        .args(["--config", "x.toml", "--out"])
+        .arg(tmp.path().join("x"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--config: pages from the run in",
+        ));
+    let mut text = fs::read_to_string(&ledger).unwrap();
+    text.push_str("INVX,C00054,2026-08-01,5,Training,North,Retail,1\n");
+    fs::write(&ledger, text).unwrap();
+    custscore()
+        .args(["account", run.to_str().unwrap(), "--customer", "C00054"])
+        .arg("--out")
+        .arg(tmp.path().join("y"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("has changed since the run"));
+    assert!(!tmp.path().join("y").join("account-C00054.md").exists());
+    // One file cannot hold two pages.
+    custscore()
+        .args(["account", ledger.to_str().unwrap()])
+        .args(["--customer", "C00054", "--customer", "C00001", "--out"])
+        .arg(tmp.path().join("two.html"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("one file but 2 customers"));
+    assert!(!tmp.path().join("two.html").exists());
+}

@@ -35,6 +35,8 @@ pub struct Manifest<'a> {
     /// Language of the labels in the tables (`--lang`); not a setting, so two runs in
     /// different languages still compare.
     pub lang: crate::lang::Lang,
+    /// The reading flags as given (`--columns`, `--encoding`, …, `--skip-bad-rows`).
+    pub read: &'a crate::pipeline::ReadFlags,
     pub ledger_first_date: String,
     pub ledger_last_date: String,
     pub inputs: &'a [InputStats],
@@ -100,6 +102,7 @@ impl<'a> Manifest<'a> {
             as_of: format_day(s.as_of),
             as_of_source: s.as_of_source,
             lang: s.lang,
+            read: &s.read_flags,
             ledger_first_date: format_day(s.ledger_first_day),
             ledger_last_date: format_day(s.ledger_last_day),
             inputs: &s.inputs,
