@@ -51,7 +51,7 @@ pub struct Customers {
 }
 
 /// Facts about the whole base that scores and the manifest need.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct BaseFacts {
     /// Customers with rows but no purchase row (only returns): not scored.
     pub customers_without_purchases: usize,
@@ -123,14 +123,17 @@ pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFact
             .map(|h| h.join().expect("a features thread panicked"))
             .collect()
     });
-    let mut c = Customers::default();
+    // The first part is the base, so only the later parts are copied (and a large base
+    // grows in place rather than being copied).
+    let mut parts = parts.into_iter();
+    let (mut c, first) = parts.next().unwrap_or_default();
     let mut facts = BaseFacts {
-        customers_without_purchases: 0,
+        customers_without_purchases: first.customers_without_purchases,
         product_lines: ledger.products.len(),
         trend_window_days: window,
-        return_rows: 0,
-        zero_amount_rows: 0,
-        duplicate_rows: 0,
+        return_rows: first.return_rows,
+        zero_amount_rows: first.zero_amount_rows,
+        duplicate_rows: first.duplicate_rows,
     };
     for (part, f) in parts {
         c.append(part);
@@ -301,8 +304,9 @@ impl Customers {
     /// The customers in the given order (`order[k]` is the index of the k-th). One column at
     /// a time, so each pass reads one column at random and writes one in order.
     pub fn gather(self, order: &[usize]) -> Customers {
-        fn g<T: Clone>(v: Vec<T>, order: &[usize]) -> Vec<T> {
-            order.iter().map(|&i| v[i].clone()).collect()
+        // Moves each value (ids and industries are strings: no copy of their text).
+        fn g<T: Default>(mut v: Vec<T>, order: &[usize]) -> Vec<T> {
+            order.iter().map(|&i| std::mem::take(&mut v[i])).collect()
         }
         Customers {
             id: g(self.id, order),

@@ -413,13 +413,24 @@ impl<'o> Builder<'o> {
         let products = remap(&o.products, &mut l.products);
         let industries = remap(&o.industries, &mut l.industries);
         let opt = |map: &[u32], i: u32| if i == NONE { NONE } else { map[i as usize] };
-        l.rows.reserve(o.rows.len());
-        l.rows.extend(o.rows.iter().map(|r| Row {
+        let remapped = |r: &Row| Row {
             customer: customers[r.customer as usize],
             product: opt(&products, r.product),
             industry: opt(&industries, r.industry),
             ..*r
-        }));
+        };
+        if l.rows.is_empty() {
+            // The first part's rows are taken over, not copied: on a large file the rows are
+            // most of the memory, and a copy would hold them twice.
+            let mut rows = o.rows;
+            for r in &mut rows {
+                *r = remapped(r);
+            }
+            l.rows = rows;
+        } else {
+            l.rows.reserve_exact(o.rows.len());
+            l.rows.extend(o.rows.iter().map(remapped));
+        }
         l.has_invoice |= o.has_invoice;
         l.has_product |= o.has_product;
         l.has_industry |= o.has_industry;

@@ -100,6 +100,10 @@ pub fn python_with(name: &str, env_var: &str, pins: &[&str]) -> PathBuf {
     if let Some(p) = std::env::var_os(env_var) {
         return PathBuf::from(p);
     }
+    // Tests of one binary run in parallel: one makes the environment, the others wait for it
+    // (two `venv --clear` and pip installs at once into one folder break each other).
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = MAKING.lock().unwrap_or_else(|e| e.into_inner());
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let py = venv.join("bin").join("python");
     let ready = venv.join(".ready");
