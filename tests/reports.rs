@@ -459,7 +459,13 @@ fn account_pages_from_a_finished_run_use_its_inputs_and_settings() {
     // From the run's folder, one page to one file ...
     let page = tmp.path().join("C00054.md");
     custscore()
-        .args(["account", run.to_str().unwrap(), "--customer", "C00054", "--quiet"])
+        .args([
+            "account",
+            run.to_str().unwrap(),
+            "--customer",
+            "C00054",
+            "--quiet",
+        ])
         .arg("--out")
         .arg(&page)
         .assert()
@@ -467,19 +473,31 @@ fn account_pages_from_a_finished_run_use_its_inputs_and_settings() {
     // ... is the page the same flags give from the ledger.
     let pages = tmp.path().join("pages");
     custscore()
-        .args(["account", ledger.to_str().unwrap(), "--customer", "C00054", "--quiet"])
+        .args([
+            "account",
+            ledger.to_str().unwrap(),
+            "--customer",
+            "C00054",
+            "--quiet",
+        ])
         .args(&flags)
         .arg("--out")
         .arg(&pages)
         .assert()
         .success();
     let md = fs::read_to_string(&page).unwrap();
-    assert_eq!(md, fs::read_to_string(pages.join("account-C00054.md")).unwrap());
+    assert_eq!(
+        md,
+        fs::read_to_string(pages.join("account-C00054.md")).unwrap()
+    );
     let t = Table::read(&run.join("scores.csv"));
     assert!(md.contains(&format!("| Tier | {} |", t.get("C00054", "tier"))));
     assert!(md.contains("As of 2026-09-30"), "the run's as-of date");
     assert!(md.contains("| Previous run |"), "the run's previous run");
-    assert!(!tmp.path().join("C00054.html").exists(), "only the file asked for");
+    assert!(
+        !tmp.path().join("C00054.html").exists(),
+        "only the file asked for"
+    );
 
     // Flags that would change the scores are refused; so is a ledger changed since.
     custscore()
@@ -488,9 +506,7 @@ fn account_pages_from_a_finished_run_use_its_inputs_and_settings() {
         .arg(tmp.path().join("x"))
         .assert()
         .code(2)
-        .stderr(predicates::str::contains(
-            "--config: pages from the run in",
-        ));
+        .stderr(predicates::str::contains("--config: pages from the run in"));
     let mut text = fs::read_to_string(&ledger).unwrap();
     text.push_str("INVX,C00054,2026-08-01,5,Training,North,Retail,1\n");
     fs::write(&ledger, text).unwrap();

@@ -69,6 +69,29 @@ impl<'w> CsvOut<'w> {
         self
     }
 
+    /// A day as `YYYY-MM-DD`, written straight into the line.
+    pub fn day(&mut self, day: i32) -> &mut Self {
+        let (y, m, d) = crate::ledger::parse::civil_from_days(day);
+        if !(0..=9999).contains(&y) {
+            return self.text(&crate::ledger::parse::format_day(day));
+        }
+        self.sep();
+        let (y, m, d) = (y as u32, m, d);
+        self.buf.extend_from_slice(&[
+            b'0' + (y / 1000) as u8,
+            b'0' + (y / 100 % 10) as u8,
+            b'0' + (y / 10 % 10) as u8,
+            b'0' + (y % 10) as u8,
+            b'-',
+            b'0' + (m / 10) as u8,
+            b'0' + (m % 10) as u8,
+            b'-',
+            b'0' + (d / 10) as u8,
+            b'0' + (d % 10) as u8,
+        ]);
+        self
+    }
+
     pub fn opt_fixed(&mut self, x: Option<f64>, digits: u32) -> &mut Self {
         match x {
             Some(x) => self.fixed(x, digits),
@@ -100,10 +123,13 @@ impl<'w> CsvOut<'w> {
 /// keep their signs. Every text cell of every CSV we write goes through here.
 pub fn cell(s: &str) -> std::borrow::Cow<'_, str> {
     let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let plain_number = s.parse::<f64>().is_ok_and(f64::is_finite)
-        && s.bytes()
-            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'));
-    if risky && !plain_number {
+    // Checked only for risky text: most cells are not, and this is on every cell's path.
+    let plain_number = || {
+        s.parse::<f64>().is_ok_and(f64::is_finite)
+            && s.bytes()
+                .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'))
+    };
+    if risky && !plain_number() {
         std::borrow::Cow::Owned(format!("'{s}"))
     } else {
         std::borrow::Cow::Borrowed(s)
@@ -143,6 +169,24 @@ pub fn fixed(x: f64, digits: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_are_written_like_format_day() {
+        use crate::ledger::parse::format_day;
+        for day in [-719_468, -1, 0, 1, 10_000, 20_000, 2_932_896] {
+            let mut w = Vec::new();
+            let mut out = CsvOut::new(&mut w);
+            out.day(day).day(day);
+            out.end().unwrap();
+            out.finish().unwrap();
+            let f = format_day(day);
+            assert_eq!(
+                String::from_utf8(w).unwrap(),
+                format!("{f},{f}\n"),
+                "day {day}"
+            );
+        }
+    }
 
     #[test]
     fn fixed_decimals() {

@@ -213,20 +213,96 @@ pub fn write_all(
     let t = std::time::Instant::now();
     let mut warnings = Vec::new();
     let customers = scores::ScoresTable(scored);
-    out.write(outputs.format.scores_file(), |w| match outputs.format {
-        TableFormat::Csv => table::csv(&customers, w),
-        TableFormat::Parquet => table::parquet(&customers, w),
-        TableFormat::Json => table::json(&customers, w),
-    })?;
     let (tier_rows, segment_rows) = (tier_rows(scored), segment_rows(scored));
+    // The charts and report.html are drawn on a thread of their own while the tables are
+    // written: on a large base the customer table and the charts take about as long.
+    // The report always has the charts as SVG; the chart files follow --chart-format.
+    let draw = match outputs.charts {
+        Some(charts::ChartFormat::Svg) | None => charts::ChartFormat::Svg,
+        Some(_) => charts::ChartFormat::Both,
+    };
+    let (drawn, tables) = std::thread::scope(|s| {
+        let drawing = s.spawn(|| -> anyhow::Result<_> {
+            let (drawn, chart_warnings) = charts::score_charts(scored, &tier_rows, draw)?;
+            let html = html::render(scored, &tier_rows, &segment_rows, &drawn);
+            Ok((drawn, chart_warnings, html))
+        });
+        let tables = write_tables(
+            scored,
+            &mut out,
+            outputs,
+            &customers,
+            &tier_rows,
+            &segment_rows,
+        );
+        let drawn = drawing
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (drawn, tables)
+    });
+    let migration = tables?;
+    let (drawn, chart_warnings, report) = drawn?;
+    warnings.extend(chart_warnings);
+    if let Some(format) = outputs.charts {
+        write_charts(&mut out, &drawn, format)?;
+    }
+    out.write("report.html", |w| Ok(w.write_all(report.as_bytes())?))?;
+    if outputs.xlsx {
+        let bytes = workbook(
+            scored,
+            &customers,
+            &GroupTable {
+                key: "tier",
+                rows: &tier_rows,
+                lang: scored.lang,
+            },
+            &GroupTable {
+                key: "segment",
+                rows: &segment_rows,
+                lang: scored.lang,
+            },
+            migration.as_ref(),
+            out.staging(),
+            &mut warnings,
+        )?;
+        out.write(XLSX_FILE, |w| Ok(w.write_all(&bytes)?))?;
+    }
+    timings.write_ms = t.elapsed().as_millis() as u64;
+    let mut manifest = Manifest::new(scored, timings);
+    manifest.files = out.staged.clone();
+    out.write("manifest.json", |w| {
+        serde_json::to_writer_pretty(&mut *w, &manifest)?;
+        w.write_all(b"\n")?;
+        Ok(())
+    })?;
+    out.commit(&all_files())?;
+    Ok(warnings)
+}
+
+/// Writes the customer table, `tiers.csv`, `segments.csv` and, as the run asks,
+/// `prospects.csv`, `migration.csv`, `changes.csv` and `rejects.csv`. Returns the
+/// migration table (for the workbook).
+fn write_tables(
+    scored: &Scored,
+    out: &mut OutDir,
+    outputs: Outputs,
+    customers: &scores::ScoresTable,
+    tier_rows: &[GroupRow],
+    segment_rows: &[GroupRow],
+) -> anyhow::Result<Option<crate::compare::MigrationTable>> {
+    out.write(outputs.format.scores_file(), |w| match outputs.format {
+        TableFormat::Csv => table::csv(customers, w),
+        TableFormat::Parquet => table::parquet(customers, w),
+        TableFormat::Json => table::json(customers, w),
+    })?;
     let tiers = GroupTable {
         key: "tier",
-        rows: &tier_rows,
+        rows: tier_rows,
         lang: scored.lang,
     };
     let segments = GroupTable {
         key: "segment",
-        rows: &segment_rows,
+        rows: segment_rows,
         lang: scored.lang,
     };
     out.write("tiers.csv", |w| table::csv(&tiers, w))?;
@@ -251,41 +327,7 @@ pub fn write_all(
     if outputs.rejects {
         out.write("rejects.csv", |w| rejects::write(&scored.rejects, w))?;
     }
-    // The report always has the charts as SVG; the chart files follow --chart-format.
-    let draw = match outputs.charts {
-        Some(charts::ChartFormat::Svg) | None => charts::ChartFormat::Svg,
-        Some(_) => charts::ChartFormat::Both,
-    };
-    let (drawn, chart_warnings) = charts::score_charts(scored, &tier_rows, draw)?;
-    warnings.extend(chart_warnings);
-    if let Some(format) = outputs.charts {
-        write_charts(&mut out, &drawn, format)?;
-    }
-    out.write("report.html", |w| {
-        Ok(w.write_all(html::render(scored, &tier_rows, &segment_rows, &drawn).as_bytes())?)
-    })?;
-    if outputs.xlsx {
-        let bytes = workbook(
-            scored,
-            &customers,
-            &tiers,
-            &segments,
-            migration.as_ref(),
-            out.staging(),
-            &mut warnings,
-        )?;
-        out.write(XLSX_FILE, |w| Ok(w.write_all(&bytes)?))?;
-    }
-    timings.write_ms = t.elapsed().as_millis() as u64;
-    let mut manifest = Manifest::new(scored, timings);
-    manifest.files = out.staged.clone();
-    out.write("manifest.json", |w| {
-        serde_json::to_writer_pretty(&mut *w, &manifest)?;
-        w.write_all(b"\n")?;
-        Ok(())
-    })?;
-    out.commit(&all_files())?;
-    Ok(warnings)
+    Ok(migration)
 }
 
 /// Every file a `score` run may write, charts included: what a run does not write this time

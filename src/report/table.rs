@@ -129,7 +129,7 @@ impl Sink for CsvOut<'_> {
         CsvOut::fixed(self, x, digits)
     }
     fn date(&mut self, day: i32) -> &mut Self {
-        CsvOut::text(self, &format_day(day))
+        CsvOut::day(self, day)
     }
     fn null(&mut self) -> &mut Self {
         CsvOut::text(self, "")
