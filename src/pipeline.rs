@@ -218,11 +218,11 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
             }
         }
     }
-    let scored_ids: std::collections::HashSet<&str> =
-        customers.id.iter().map(String::as_str).collect();
     let prospects = attributes
         .as_ref()
         .map(|a| {
+            let scored_ids: std::collections::HashSet<&str> =
+                customers.id.iter().map(String::as_str).collect();
             a.by_id
                 .keys()
                 .filter(|id| !scored_ids.contains(id.as_str()))

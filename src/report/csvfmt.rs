@@ -122,7 +122,10 @@ impl<'w> CsvOut<'w> {
 /// gets a leading `'`. Text that is a plain number (`-12`, `+3.5`) is left alone, so numbers
 /// keep their signs. Every text cell of every CSV we write goes through here.
 pub fn cell(s: &str) -> std::borrow::Cow<'_, str> {
-    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let risky = matches!(
+        s.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    );
     // Checked only for risky text: most cells are not, and this is on every cell's path.
     let plain_number = || {
         s.parse::<f64>().is_ok_and(f64::is_finite)
