@@ -399,13 +399,16 @@ pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
         .as_ref()
         .and_then(|ind| rules.get(ind).cloned())
         .unwrap_or_else(|| s.settings.tiers.default_rule());
+    // The shares of a rank or revenue rule, as whole percentages.
+    let [strategic, partner, priority] =
+        [rule.strategic, rule.partner, rule.priority].map(|x| format!("{:.0}", x * 100.0));
     let why = match rule.method {
         TierMethod::RankShare => l.f(
             "by rank share: top {}% strategic, next {}% partner, next {}% priority; this account is rank {} of {} (top {}%)",
             &[
-                &format!("{:.0}", rule.strategic * 100.0),
-                &format!("{:.0}", rule.partner * 100.0),
-                &format!("{:.0}", rule.priority * 100.0),
+                &strategic,
+                &partner,
+                &priority,
                 &(i + 1),
                 &n,
                 &format!("{:.1}", (i + 1) as f64 / n as f64 * 100.0),
@@ -422,13 +425,7 @@ pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
         ),
         TierMethod::RevenueShare => l.f(
             "by revenue share in rank order: the first {}% of revenue strategic, the next {}% partner, the next {}% priority; this account is rank {} of {}",
-            &[
-                &format!("{:.0}", rule.strategic * 100.0),
-                &format!("{:.0}", rule.partner * 100.0),
-                &format!("{:.0}", rule.priority * 100.0),
-                &(i + 1),
-                &n,
-            ],
+            &[&strategic, &partner, &priority, &(i + 1), &n],
         ),
     };
     let mut tier_rows = vec![

@@ -97,7 +97,8 @@ fn run_ok(cmd: &mut std::process::Command) {
 /// variable `env_var` if set, else a virtual environment made once under cargo's target
 /// folder (`name`) and filled from PyPI.
 pub fn python_with(name: &str, env_var: &str, pins: &[&str]) -> PathBuf {
-    if let Some(p) = std::env::var_os(env_var) {
+    // Set and not empty: that interpreter (an empty value counts as unset).
+    if let Some(p) = std::env::var_os(env_var).filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
     // Tests of one binary run in parallel: one makes the environment, the others wait for it
