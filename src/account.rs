@@ -256,7 +256,7 @@ fn request_from_run(dir: &Path, a: &ScoreArgs) -> anyhow::Result<pipeline::Reque
         lang: a
             .lang
             .unwrap_or_else(|| serde_json::from_value(m["lang"].clone()).unwrap_or_default()),
-        flags: flags.clone(),
+        read_flags: flags.clone(),
     };
     req.read.skip_bad_rows = flags.skip_bad_rows;
     req.read.as_of = Some(

@@ -401,7 +401,7 @@ pub fn request(args: &ScoreArgs) -> anyhow::Result<Request> {
         settings,
         detail: Vec::new(),
         lang: args.lang.unwrap_or_default(),
-        flags: pipeline::ReadFlags {
+        read_flags: pipeline::ReadFlags {
             ledger: args.ledger.clone(),
             skip_bad_rows: args.skip_bad_rows,
             attributes_sheet: args.attributes_sheet.clone(),

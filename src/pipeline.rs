@@ -34,7 +34,7 @@ pub struct Request {
     /// Language of labels and prose in the reports (`--lang`).
     pub lang: Lang,
     /// The reading flags as given, for the manifest.
-    pub flags: ReadFlags,
+    pub read_flags: ReadFlags,
 }
 
 /// The reading flags of a run as given on the command line, recorded in its manifest
@@ -304,7 +304,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         ledger_first_day: first_day,
         ledger_last_day: last_day,
         lang: req.lang,
-        read_flags: req.flags.clone(),
+        read_flags: req.read_flags.clone(),
     };
     if let Some(prev) = &previous {
         let settings = serde_json::to_value(&scored.settings).ok();
