@@ -32,6 +32,10 @@ pub enum Command {
     Inspect(InspectArgs),
     /// One page per account for a review meeting: metrics, scores and their parts, tier and
     /// why, flags, monthly revenue, product lines, predicted value (HTML and Markdown).
+    ///
+    /// LEDGER may instead be the folder of a finished `score` run: its inputs and settings are
+    /// used. --out is a folder (account-ID.html and .md), or FILE.html / FILE.md for one
+    /// customer.
     #[command(after_help = ACCOUNT_EXAMPLES)]
     Account(AccountArgs),
     /// Write or check a settings file.
