@@ -242,16 +242,25 @@ fn request_from_run(dir: &Path, a: &ScoreArgs) -> anyhow::Result<pipeline::Reque
         ledgers.push(p);
     }
     let as_of = m["as_of"].as_str().ok_or_else(|| bad("no \"as_of\""))?;
+    // The run's previous run, if it is still there; if not, the pages go without it.
+    let previous = m["comparison"]["previous_dir"]
+        .as_str()
+        .map(std::path::PathBuf::from);
+    if let Some(p) = previous.as_ref().filter(|p| !p.is_dir()) {
+        if !a.quiet {
+            eprintln!(
+                "custscore: warning: the run's previous run {} is not there from here: the pages have no previous-run row",
+                p.display()
+            );
+        }
+    }
     let mut req = pipeline::Request {
         ledgers,
         read: crate::commands::read_options(&flags.ledger)?,
         attributes: m["attributes"]["path"].as_str().map(Into::into),
         attributes_sheet: flags.attributes_sheet.clone(),
         settings,
-        previous: m["comparison"]["previous_dir"]
-            .as_str()
-            .map(std::path::PathBuf::from)
-            .filter(|p| p.is_dir()),
+        previous: previous.filter(|p| p.is_dir()),
         detail: Vec::new(),
         lang: a
             .lang

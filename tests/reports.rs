@@ -8,6 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use common::*;
+use predicates::prelude::PredicateBooleanExt;
 
 const SCORE_CHARTS: [&str; 5] = [
     "revenue_concentration",
@@ -498,6 +499,21 @@ fn account_pages_from_a_finished_run_use_its_inputs_and_settings() {
         !tmp.path().join("C00054.html").exists(),
         "only the file asked for"
     );
+    // Without its previous run the page is made all the same, and the run says so.
+    fs::rename(&prev, tmp.path().join("prev-moved")).unwrap();
+    custscore()
+        .args(["account", run.to_str().unwrap(), "--customer", "C00054"])
+        .arg("--out")
+        .arg(tmp.path().join("no-prev.md"))
+        .assert()
+        .success()
+        .stderr(
+            predicates::str::contains("previous run")
+                .and(predicates::str::contains("is not there from here")),
+        );
+    let md = fs::read_to_string(tmp.path().join("no-prev.md")).unwrap();
+    assert!(!md.contains("| Previous run |"));
+    fs::rename(tmp.path().join("prev-moved"), &prev).unwrap();
 
     // Flags that would change the scores are refused; so is a ledger changed since.
     custscore()
