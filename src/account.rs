@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 
 use anyhow::Context;
 
-use crate::classify::Flag;
 use std::path::Path;
 
+use crate::classify::Flag;
 use crate::cli::{AccountArgs, ScoreArgs};
 use crate::commands::request;
 use crate::config::TierMethod;
@@ -55,8 +55,12 @@ fn section(l: Lang, heading: &'static str, rows: Vec<(&'static str, String)>) ->
 /// Runs the command.
 pub fn run(args: &AccountArgs) -> anyhow::Result<()> {
     let a = &args.score;
+    // From a run's folder: its request, and the SHA-256 of the inputs it read.
     let (mut req, from_run) = match run_folder(a)? {
-        Some(dir) => (request_from_run(dir, a)?, Some(dir)),
+        Some(dir) => {
+            let (req, sha256) = request_from_run(dir, a)?;
+            (req, Some((dir, sha256)))
+        }
         None => (request(a)?, None),
     };
     req.detail = args.customer.clone();
@@ -83,14 +87,14 @@ pub fn run(args: &AccountArgs) -> anyhow::Result<()> {
             .out
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new(".")),
+            .unwrap_or(Path::new(".")),
         None => a.out.as_path(),
     };
     let mut out = OutDir::prepare(folder)?;
     let progress = Progress::new(a.quiet);
     let scored = pipeline::score(&req, &progress, &mut Timings::default())?;
-    if let Some(dir) = from_run {
-        same_inputs(&scored, dir)?;
+    if let Some((dir, sha256)) = &from_run {
+        same_inputs(&scored, dir, sha256)?;
     }
     let mut written = Vec::new();
     for id in &args.customer {
@@ -162,9 +166,13 @@ fn run_folder(a: &ScoreArgs) -> anyhow::Result<Option<&Path>> {
 }
 
 /// The request that scores a finished run again: its inputs, reading flags, as-of date,
-/// settings, attributes and previous run, from its manifest. Flags that would change the
-/// scores are refused (the page would not be the run's).
-fn request_from_run(dir: &Path, a: &ScoreArgs) -> anyhow::Result<pipeline::Request> {
+/// settings, attributes and previous run, from its manifest, with the SHA-256 the manifest
+/// gives each input. Flags that would change the scores are refused (the page would not be
+/// the run's).
+fn request_from_run(
+    dir: &Path,
+    a: &ScoreArgs,
+) -> anyhow::Result<(pipeline::Request, Vec<Option<String>>)> {
     let l = &a.ledger;
     let given: [(&str, bool); 16] = [
         ("--columns", l.columns.is_some()),
@@ -222,7 +230,9 @@ fn request_from_run(dir: &Path, a: &ScoreArgs) -> anyhow::Result<pipeline::Reque
         .filter(|a| !a.is_empty())
         .ok_or_else(|| bad("no \"inputs\""))?;
     let mut ledgers = Vec::new();
+    let mut sha256 = Vec::new();
     for i in inputs {
+        sha256.push(i["sha256"].as_str().map(String::from));
         let p = std::path::PathBuf::from(
             i["path"]
                 .as_str()
@@ -272,19 +282,13 @@ fn request_from_run(dir: &Path, a: &ScoreArgs) -> anyhow::Result<pipeline::Reque
         crate::ledger::parse::parse_date(as_of.as_bytes(), &crate::ledger::DateFormat::Auto)
             .map_err(|e| bad(&format!("\"as_of\": {e}")))?,
     );
-    Ok(req)
+    Ok((req, sha256))
 }
 
-/// The ledger files must be the ones the run read: same SHA-256.
-fn same_inputs(s: &Scored, dir: &Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(dir.join("manifest.json"))?;
-    let m: serde_json::Value = serde_json::from_str(&text)?;
-    for (now, then) in s
-        .inputs
-        .iter()
-        .zip(m["inputs"].as_array().into_iter().flatten())
-    {
-        if then["sha256"].as_str() != Some(now.sha256.as_str()) {
+/// The ledger files must be the ones the run read: the SHA-256 its manifest gives.
+fn same_inputs(s: &Scored, dir: &Path, sha256: &[Option<String>]) -> anyhow::Result<()> {
+    for (now, then) in s.inputs.iter().zip(sha256) {
+        if then.as_deref() != Some(now.sha256.as_str()) {
             return Err(InputError::flag(
                 "LEDGER",
                 format!(
