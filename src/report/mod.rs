@@ -214,6 +214,16 @@ pub fn write_all(
     let mut warnings = Vec::new();
     let customers = scores::ScoresTable(scored);
     let (tier_rows, segment_rows) = (tier_rows(scored), segment_rows(scored));
+    let tiers = GroupTable {
+        key: "tier",
+        rows: &tier_rows,
+        lang: scored.lang,
+    };
+    let segments = GroupTable {
+        key: "segment",
+        rows: &segment_rows,
+        lang: scored.lang,
+    };
     // The charts and report.html are drawn on a thread of their own while the tables are
     // written: on a large base the customer table and the charts take about as long.
     // The report always has the charts as SVG; the chart files follow --chart-format.
@@ -227,14 +237,7 @@ pub fn write_all(
             let html = html::render(scored, &tier_rows, &segment_rows, &drawn);
             Ok((drawn, chart_warnings, html))
         });
-        let tables = write_tables(
-            scored,
-            &mut out,
-            outputs,
-            &customers,
-            &tier_rows,
-            &segment_rows,
-        );
+        let tables = write_tables(scored, &mut out, outputs, &customers, &tiers, &segments);
         let drawn = drawing
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
@@ -251,16 +254,8 @@ pub fn write_all(
         let bytes = workbook(
             scored,
             &customers,
-            &GroupTable {
-                key: "tier",
-                rows: &tier_rows,
-                lang: scored.lang,
-            },
-            &GroupTable {
-                key: "segment",
-                rows: &segment_rows,
-                lang: scored.lang,
-            },
+            &tiers,
+            &segments,
             migration.as_ref(),
             out.staging(),
             &mut warnings,
@@ -287,26 +282,16 @@ fn write_tables(
     out: &mut OutDir,
     outputs: Outputs,
     customers: &scores::ScoresTable,
-    tier_rows: &[GroupRow],
-    segment_rows: &[GroupRow],
+    tiers: &GroupTable,
+    segments: &GroupTable,
 ) -> anyhow::Result<Option<crate::compare::MigrationTable>> {
     out.write(outputs.format.scores_file(), |w| match outputs.format {
         TableFormat::Csv => table::csv(customers, w),
         TableFormat::Parquet => table::parquet(customers, w),
         TableFormat::Json => table::json(customers, w),
     })?;
-    let tiers = GroupTable {
-        key: "tier",
-        rows: tier_rows,
-        lang: scored.lang,
-    };
-    let segments = GroupTable {
-        key: "segment",
-        rows: segment_rows,
-        lang: scored.lang,
-    };
-    out.write("tiers.csv", |w| table::csv(&tiers, w))?;
-    out.write("segments.csv", |w| table::csv(&segments, w))?;
+    out.write("tiers.csv", |w| table::csv(tiers, w))?;
+    out.write("segments.csv", |w| table::csv(segments, w))?;
     if scored.attributes.is_some() {
         let prospects = crate::prospects::classify(scored);
         out.write("prospects.csv", |w| crate::prospects::write(&prospects, w))?;
