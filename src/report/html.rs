@@ -183,12 +183,8 @@ pub fn render(s: &Scored, tiers: &[GroupRow], segments: &[GroupRow], charts: &[D
         let flags: Vec<&str> = s.flags[i].iter().map(|f| l.flag(*f)).collect();
         let _ = writeln!(
             h,
-            "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"tier-{}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
-            i + 1,
-            esc(&s.customers.id[i]),
-            esc(s.name(i).unwrap_or("")),
-            s.tiers[i].as_str(),
-            esc(l.tier(s.tiers[i])),
+            "<tr>{}<td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            account_cells(s, i),
             fixed(s.scores.value[i], 2),
             thousands(s.customers.monetary[i]),
             esc(l.value(s.segment(i))),
@@ -244,12 +240,8 @@ pub fn render(s: &Scored, tiers: &[GroupRow], segments: &[GroupRow], charts: &[D
         for &i in who.iter().take(FLAGGED_SHOWN) {
             let _ = writeln!(
                 h,
-                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"tier-{}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                i + 1,
-                esc(&s.customers.id[i]),
-                esc(s.name(i).unwrap_or("")),
-                s.tiers[i].as_str(),
-                esc(l.tier(s.tiers[i])),
+                "<tr>{}<td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                account_cells(s, i),
                 thousands(s.customers.monetary[i]),
                 s.customers.recency_days[i]
             );
@@ -356,6 +348,19 @@ pub fn render(s: &Scored, tiers: &[GroupRow], segments: &[GroupRow], charts: &[D
     );
     h.push_str("</section>\n</body>\n</html>\n");
     h
+}
+
+/// The first cells of an account's row (customer `i`, rank order): rank, id, name, and the
+/// tier, its label in the run's language and its class the canonical name.
+fn account_cells(s: &Scored, i: usize) -> String {
+    format!(
+        "<td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"tier-{}\">{}</td>",
+        i + 1,
+        esc(&s.customers.id[i]),
+        esc(s.name(i).unwrap_or("")),
+        s.tiers[i].as_str(),
+        esc(s.lang.tier(s.tiers[i]))
+    )
 }
 
 /// A table's header cells: each English heading in `l`, right-aligned when `.1`.
