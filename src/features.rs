@@ -126,15 +126,9 @@ pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFact
     // The first part is the base, so only the later parts are copied (and a large base
     // grows in place rather than being copied).
     let mut parts = parts.into_iter();
-    let (mut c, first) = parts.next().unwrap_or_default();
-    let mut facts = BaseFacts {
-        customers_without_purchases: first.customers_without_purchases,
-        product_lines: ledger.products.len(),
-        trend_window_days: window,
-        return_rows: first.return_rows,
-        zero_amount_rows: first.zero_amount_rows,
-        duplicate_rows: first.duplicate_rows,
-    };
+    let (mut c, mut facts) = parts.next().unwrap_or_default();
+    facts.product_lines = ledger.products.len();
+    facts.trend_window_days = window;
     for (part, f) in parts {
         c.append(part);
         facts.customers_without_purchases += f.customers_without_purchases;

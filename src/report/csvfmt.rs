@@ -76,7 +76,7 @@ impl<'w> CsvOut<'w> {
             return self.text(&crate::ledger::parse::format_day(day));
         }
         self.sep();
-        let (y, m, d) = (y as u32, m, d);
+        let y = y as u32;
         self.buf.extend_from_slice(&[
             b'0' + (y / 1000) as u8,
             b'0' + (y / 100 % 10) as u8,
