@@ -117,14 +117,13 @@ pub fn run(
 
     // Purchase days in the holdout period, per customer (interner index).
     let mut days: Vec<(u32, i32)> = ledger
-        .rows
-        .iter()
-        .filter(|r| r.day > calibration_end && r.day <= holdout_end && r.amount >= 0.0)
-        .map(|r| (r.customer, r.day))
+        .rows_by_customer()
+        .filter(|(_, r)| r.day > calibration_end && r.day <= holdout_end && r.amount >= 0.0)
+        .map(|(c, r)| (c, r.day))
         .collect();
     days.sort_unstable();
     days.dedup();
-    let mut actual_by_customer = vec![0u32; ledger.customers.len()];
+    let mut actual_by_customer = vec![0u32; ledger.customer_count()];
     for (c, _) in &days {
         actual_by_customer[*c as usize] += 1;
     }
@@ -132,8 +131,7 @@ pub fn run(
     let mut rows: Vec<Row> = (0..customers.len())
         .map(|i| {
             let idx = ledger
-                .customers
-                .lookup(&customers.id[i])
+                .customer_index(&customers.id[i])
                 .context("a calibration customer is in the ledger")?;
             Ok(Row {
                 customer_id: customers.id[i].clone(),

@@ -82,41 +82,32 @@ pub fn trend_window(first_day: i32, as_of: i32, configured: Option<u32>) -> i32 
 }
 
 /// Computes every metric for every customer as of `as_of`. Rows after `as_of` must already be
-/// gone (the reader drops them).
+/// gone (the reader drops them). Customers come out in the ledger's customer order.
 pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFacts) {
-    let n = ledger.customers.len();
-    let rows = &ledger.rows;
-    // Counting sort by customer.
-    let mut start = vec![0u32; n + 1];
-    for r in rows {
-        start[r.customer as usize + 1] += 1;
+    // Blocks are independent: each thread takes a contiguous range of them with about the
+    // same number of rows, joined in order.
+    let rows = ledger.row_count();
+    let threads = if rows < 200_000 {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .min(8)
+    };
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+    let (mut from, mut seen) = (0, 0);
+    for (k, b) in ledger.blocks.iter().enumerate() {
+        seen += b.rows.len();
+        if seen * threads >= rows * (ranges.len() + 1) && ranges.len() + 1 < threads {
+            ranges.push(from..k + 1);
+            from = k + 1;
+        }
     }
-    for i in 0..n {
-        start[i + 1] += start[i];
-    }
-    let mut fill = start.clone();
-    let mut order = vec![0u32; rows.len()];
-    for (i, r) in rows.iter().enumerate() {
-        let slot = &mut fill[r.customer as usize];
-        order[*slot as usize] = i as u32;
-        *slot += 1;
-    }
-
-    // Customers are independent: each thread takes a contiguous range, joined in order.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .min(8);
-    let threads = if rows.len() < 200_000 { 1 } else { threads };
-    let ranges: Vec<std::ops::Range<usize>> = (0..threads)
-        .map(|k| n * k / threads..n * (k + 1) / threads)
-        .collect();
+    ranges.push(from..ledger.blocks.len());
     let parts: Vec<(Customers, BaseFacts)> = std::thread::scope(|s| {
         let handles: Vec<_> = ranges
             .into_iter()
-            .map(|range| {
-                let (order, start) = (&order, &start);
-                s.spawn(move || compute_range(ledger, order, start, range, as_of, window))
-            })
+            .map(|range| s.spawn(move || compute_blocks(ledger, range, as_of, window)))
             .collect();
         handles
             .into_iter()
@@ -139,18 +130,15 @@ pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFact
     (c, facts)
 }
 
-/// The metrics of customers `range` (interner indices); `order[start[c]..start[c + 1]]` are
-/// customer c's rows.
-fn compute_range(
+/// The metrics of the customers of blocks `range`.
+fn compute_blocks(
     ledger: &Ledger,
-    order: &[u32],
-    start: &[u32],
     range: std::ops::Range<usize>,
     as_of: i32,
     window: i32,
 ) -> (Customers, BaseFacts) {
-    let rows = &ledger.rows;
-    let mut c = Customers::default();
+    let blocks = &ledger.blocks[range];
+    let mut c = Customers::with_capacity(blocks.iter().map(|b| b.ids.len()).sum());
     let mut facts = BaseFacts {
         customers_without_purchases: 0,
         product_lines: 0,
@@ -159,115 +147,170 @@ fn compute_range(
         zero_amount_rows: 0,
         duplicate_rows: 0,
     };
-    let mut mine: Vec<Row> = Vec::new();
+    let mut start: Vec<u32> = Vec::new();
+    let mut grouped: Vec<Row> = Vec::new();
     let mut scratch_u64: Vec<u64> = Vec::new();
     let mut scratch_u32: Vec<u32> = Vec::new();
     let mut days: Vec<i32> = Vec::new();
     let mut gaps: Vec<f64> = Vec::new();
-    for cust in range {
-        mine.clear();
-        mine.extend(
-            order[start[cust] as usize..start[cust + 1] as usize]
-                .iter()
-                .map(|&i| rows[i as usize]),
+    for block in blocks {
+        // The block's rows grouped by customer with a counting sort (a block fits in cache).
+        let n = block.ids.len();
+        start.clear();
+        start.resize(n + 1, 0);
+        for r in &block.rows {
+            start[r.customer as usize + 1] += 1;
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        grouped.clear();
+        grouped.resize(
+            block.rows.len(),
+            block.rows.first().copied().unwrap_or(EMPTY_ROW),
         );
-        mine.sort_unstable_by(|a, b| {
-            a.day
-                .cmp(&b.day)
-                .then(a.amount.total_cmp(&b.amount))
-                .then(a.invoice.cmp(&b.invoice))
-                .then(a.product.cmp(&b.product))
-                .then(a.industry.cmp(&b.industry))
-        });
-        facts.return_rows += mine.iter().filter(|r| r.amount < 0.0).count() as u64;
-        facts.zero_amount_rows += mine.iter().filter(|r| r.amount == 0.0).count() as u64;
-        // Sorted by every field: a duplicate sits next to its twin.
-        facts.duplicate_rows += mine.windows(2).filter(|w| w[0] == w[1]).count() as u64;
-        // A purchase row is any row that is not a return: a zero amount (free goods, a
-        // promotional order) is still an order, as in the buy-till-you-die literature.
-        let buys = || mine.iter().filter(|r| r.amount >= 0.0);
-        let Some(first) = buys().next().map(|r| r.day) else {
-            facts.customers_without_purchases += 1;
-            continue;
-        };
-        let last = buys().next_back().map_or(first, |r| r.day);
-
-        scratch_u64.clear();
-        scratch_u64.extend(buys().map(|r| r.invoice));
-        scratch_u64.sort_unstable();
-        scratch_u64.dedup();
-        days.clear();
-        days.extend(buys().map(|r| r.day));
-        days.dedup();
-        let frequency = if ledger.has_invoice {
-            scratch_u64.len()
-        } else {
-            days.len()
-        } as u32;
-
-        let (mut net, mut gross, mut ret, mut recent, mut prior) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for r in &mine {
-            net += r.amount;
-            if r.amount > 0.0 {
-                gross += r.amount;
-            } else {
-                ret -= r.amount;
-            }
-            if r.day > as_of - window {
-                recent += r.amount;
-            } else if r.day > as_of - 2 * window {
-                prior += r.amount;
+        {
+            let mut fill = start[..n].to_vec();
+            for r in &block.rows {
+                let slot = &mut fill[r.customer as usize];
+                grouped[*slot as usize] = *r;
+                *slot += 1;
             }
         }
+        for cust in 0..n {
+            let mine = &mut grouped[start[cust] as usize..start[cust + 1] as usize];
+            mine.sort_unstable_by(|a, b| {
+                a.day
+                    .cmp(&b.day)
+                    .then(a.amount.total_cmp(&b.amount))
+                    .then(a.invoice.cmp(&b.invoice))
+                    .then(a.product.cmp(&b.product))
+                    .then(a.industry.cmp(&b.industry))
+            });
+            let mine = &*mine;
+            facts.return_rows += mine.iter().filter(|r| r.amount < 0.0).count() as u64;
+            facts.zero_amount_rows += mine.iter().filter(|r| r.amount == 0.0).count() as u64;
+            // Sorted by every field: a duplicate sits next to its twin.
+            facts.duplicate_rows += mine.windows(2).filter(|w| w[0] == w[1]).count() as u64;
+            // A purchase row is any row that is not a return: a zero amount (free goods, a
+            // promotional order) is still an order, as in the buy-till-you-die literature.
+            let buys = || mine.iter().filter(|r| r.amount >= 0.0);
+            let Some(first) = buys().next().map(|r| r.day) else {
+                facts.customers_without_purchases += 1;
+                continue;
+            };
+            let last = buys().next_back().map_or(first, |r| r.day);
 
-        let product_lines = ledger.has_product.then(|| {
-            scratch_u32.clear();
-            scratch_u32.extend(buys().map(|r| r.product).filter(|&p| p != NONE));
-            scratch_u32.sort_unstable();
-            scratch_u32.dedup();
-            scratch_u32.len() as u32
-        });
+            scratch_u64.clear();
+            scratch_u64.extend(buys().map(|r| r.invoice));
+            scratch_u64.sort_unstable();
+            scratch_u64.dedup();
+            days.clear();
+            days.extend(buys().map(|r| r.day));
+            days.dedup();
+            let frequency = if ledger.has_invoice {
+                scratch_u64.len()
+            } else {
+                days.len()
+            } as u32;
 
-        gaps.clear();
-        gaps.extend(days.windows(2).map(|w| f64::from(w[1] - w[0])));
-        let cycle = median(&mut gaps);
-        let cv = (gaps.len() >= 2).then(|| coefficient_of_variation(&gaps));
-        let recency = as_of - last;
-        let trend = if recent == 0.0 && prior == 0.0 {
-            0.0
-        } else {
-            (recent - prior) / (recent.abs() + prior.abs())
-        };
+            let (mut net, mut gross, mut ret, mut recent, mut prior) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for r in mine {
+                net += r.amount;
+                if r.amount > 0.0 {
+                    gross += r.amount;
+                } else {
+                    ret -= r.amount;
+                }
+                if r.day > as_of - window {
+                    recent += r.amount;
+                } else if r.day > as_of - 2 * window {
+                    prior += r.amount;
+                }
+            }
 
-        c.id.push(ledger.customers.get(cust as u32).to_string());
-        c.industry.push(
-            ledger
-                .has_industry
-                .then(|| main_industry(&mine, ledger))
-                .flatten(),
-        );
-        c.recency_days.push(recency);
-        c.frequency.push(frequency);
-        c.order_days.push(days.len() as u32);
-        c.monetary.push(net);
-        c.gross.push(gross);
-        c.returns.push(ret);
-        c.first_purchase.push(first);
-        c.last_purchase.push(last);
-        c.tenure_days.push(as_of - first);
-        c.product_lines.push(product_lines);
-        c.cycle_days.push(cycle);
-        c.cycle_cv.push(cv);
-        c.revenue_recent.push(recent);
-        c.revenue_prior.push(prior);
-        c.trend.push(trend);
-        c.overdue.push(cycle.map(|cy| f64::from(recency) / cy));
-        c.repeat_value.push(repeat_value(&mine, first));
+            let product_lines = ledger.has_product.then(|| {
+                scratch_u32.clear();
+                scratch_u32.extend(buys().map(|r| r.product).filter(|&p| p != NONE));
+                scratch_u32.sort_unstable();
+                scratch_u32.dedup();
+                scratch_u32.len() as u32
+            });
+
+            gaps.clear();
+            gaps.extend(days.windows(2).map(|w| f64::from(w[1] - w[0])));
+            let cycle = median(&mut gaps);
+            let cv = (gaps.len() >= 2).then(|| coefficient_of_variation(&gaps));
+            let recency = as_of - last;
+            let trend = if recent == 0.0 && prior == 0.0 {
+                0.0
+            } else {
+                (recent - prior) / (recent.abs() + prior.abs())
+            };
+
+            c.id.push(block.ids.get(cust as u32).to_string());
+            c.industry.push(
+                ledger
+                    .has_industry
+                    .then(|| main_industry(mine, ledger))
+                    .flatten(),
+            );
+            c.recency_days.push(recency);
+            c.frequency.push(frequency);
+            c.order_days.push(days.len() as u32);
+            c.monetary.push(net);
+            c.gross.push(gross);
+            c.returns.push(ret);
+            c.first_purchase.push(first);
+            c.last_purchase.push(last);
+            c.tenure_days.push(as_of - first);
+            c.product_lines.push(product_lines);
+            c.cycle_days.push(cycle);
+            c.cycle_cv.push(cv);
+            c.revenue_recent.push(recent);
+            c.revenue_prior.push(prior);
+            c.trend.push(trend);
+            c.overdue.push(cycle.map(|cy| f64::from(recency) / cy));
+            c.repeat_value.push(repeat_value(mine, first));
+        }
     }
     (c, facts)
 }
 
+const EMPTY_ROW: Row = Row {
+    customer: 0,
+    day: 0,
+    amount: 0.0,
+    invoice: 0,
+    product: NONE,
+    industry: NONE,
+};
+
 impl Customers {
+    fn with_capacity(n: usize) -> Customers {
+        Customers {
+            id: Vec::with_capacity(n),
+            industry: Vec::with_capacity(n),
+            recency_days: Vec::with_capacity(n),
+            frequency: Vec::with_capacity(n),
+            order_days: Vec::with_capacity(n),
+            monetary: Vec::with_capacity(n),
+            gross: Vec::with_capacity(n),
+            returns: Vec::with_capacity(n),
+            first_purchase: Vec::with_capacity(n),
+            last_purchase: Vec::with_capacity(n),
+            tenure_days: Vec::with_capacity(n),
+            product_lines: Vec::with_capacity(n),
+            cycle_days: Vec::with_capacity(n),
+            cycle_cv: Vec::with_capacity(n),
+            revenue_recent: Vec::with_capacity(n),
+            revenue_prior: Vec::with_capacity(n),
+            trend: Vec::with_capacity(n),
+            overdue: Vec::with_capacity(n),
+            repeat_value: Vec::with_capacity(n),
+        }
+    }
+
     /// Appends another set of customers after these.
     pub fn append(&mut self, o: Customers) {
         self.id.extend(o.id);
@@ -405,9 +448,11 @@ mod tests {
             has_industry: true,
             ..Ledger::default()
         };
+        let mut ids = crate::ledger::Interner::default();
+        let mut all = Vec::new();
         for &(c, d, a, inv, p) in rows {
             let day = crate::ledger::parse::parse_date(d.as_bytes(), &Default::default()).unwrap();
-            let customer = l.customers.intern(c);
+            let customer = ids.intern(c);
             let product = l.products.intern(p);
             let industry = l
                 .industries
@@ -417,7 +462,7 @@ mod tests {
             } else {
                 day as u64
             };
-            l.rows.push(Row {
+            all.push(Row {
                 customer,
                 day,
                 amount: a,
@@ -426,6 +471,7 @@ mod tests {
                 industry,
             });
         }
+        l.blocks = Ledger::from_rows(all, ids).blocks;
         l
     }
 

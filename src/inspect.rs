@@ -69,18 +69,17 @@ pub fn profile(
         problems,
         first_date: l.first_day.map(format_day),
         last_date: l.last_day.map(format_day),
-        customers: l.customers.len(),
+        customers: l.customer_count(),
         product_lines: l.products.len(),
         industries: l.industries.len(),
-        return_rows: l.rows.iter().filter(|r| r.amount < 0.0).count(),
+        return_rows: l.rows().filter(|r| r.amount < 0.0).count(),
         returns_total: -l
-            .rows
-            .iter()
+            .rows()
             .filter(|r| r.amount < 0.0)
             .map(|r| r.amount)
             .sum::<f64>(),
-        zero_amount_rows: l.rows.iter().filter(|r| r.amount == 0.0).count(),
-        net_revenue: l.rows.iter().map(|r| r.amount).sum(),
+        zero_amount_rows: l.rows().filter(|r| r.amount == 0.0).count(),
+        net_revenue: l.rows().map(|r| r.amount).sum(),
         inputs: l.inputs,
     })
 }

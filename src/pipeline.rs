@@ -177,8 +177,8 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         .detail
         .iter()
         .filter_map(|id| {
-            let k = ledger.customers.lookup(id)?;
-            let rows = ledger
+            let (block, k) = ledger.find_customer(id)?;
+            let rows = block
                 .rows
                 .iter()
                 .filter(|r| r.customer == k && r.day <= as_of)
@@ -197,12 +197,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
     // The rows and id tables are done with: free them before the later stages (on a large
     // ledger they are the largest thing in memory).
     let (inputs, rejects) = (ledger.inputs, ledger.rejects);
-    drop((
-        ledger.rows,
-        ledger.customers,
-        ledger.products,
-        ledger.industries,
-    ));
+    drop((ledger.blocks, ledger.products, ledger.industries));
     if customers.is_empty() {
         return Err(InputError::Empty(format!(
             "nothing to score: no purchase (a row with an amount of 0 or more) on or before {}; customers with only returns: {}",

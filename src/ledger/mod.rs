@@ -1,9 +1,15 @@
 //! The ledger stage: reads one or more CSV/Parquet files into one columnar set of rows.
 //!
 //! Readers (`csv.rs`, `parquet.rs`) hand each row's fields to a [`Builder`], which parses and
-//! validates them, drops rows after `--as-of`, interns customer ids, product lines and
-//! industries, and records bad rows (to fail with, or to write to `rejects.csv`). Rows are
-//! kept as compact fixed-size records: 10 million rows take 320 MB.
+//! validates them, drops rows after `--as-of`, interns product lines and industries, and
+//! records bad rows (to fail with, or to write to `rejects.csv`). Rows are kept as compact
+//! fixed-size records: 10 million rows take 320 MB.
+//!
+//! Rows are sorted into [`BLOCKS`] blocks by a hash of the customer id as they are read, with
+//! no id table lookup; each block's ids are numbered afterwards, block by block, with a table
+//! small enough to stay in the processor's cache (on a million customers, one table for all
+//! ids cost a cache miss per invoice and was a fifth of the whole run's time). Every row of a
+//! customer is in one block, so the later stages work block by block too.
 
 mod columns;
 mod csv;
@@ -27,9 +33,10 @@ use crate::progress::Progress;
 /// Marks an absent product line or industry.
 pub const NONE: u32 = u32::MAX;
 
-/// One ledger row after parsing. `invoice` is a 64-bit hash of the invoice id (equality is
-/// all we need of it); rows without an invoice id get a hash of their date, so that each day
-/// counts as one occasion.
+/// One ledger row after parsing. `customer` is the index of the customer's id in its
+/// block's `ids`. `invoice` is a 64-bit hash of the invoice id (equality is all we need of
+/// it); rows without an invoice id get a hash of their date, so that each day counts as one
+/// occasion.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Row {
     pub customer: u32,
@@ -93,11 +100,33 @@ pub struct Reject {
     pub record: String,
 }
 
+/// Rows are grouped into this many blocks by a hash of the customer id.
+pub const BLOCKS: usize = 256;
+
+/// The block of a customer id's hash: bits that the id tables leave alone (hashbrown picks
+/// the bucket from the low bits and the tag from the top seven), so that a block's table
+/// still spreads its ids.
+fn block_of(hash: u64) -> usize {
+    ((hash >> 40) as usize) % BLOCKS
+}
+
+/// The rows of some customers, and their ids.
+#[derive(Debug, Default, Clone)]
+pub struct Block {
+    /// Every row of these customers; `customer` is an index in `ids`.
+    pub rows: Vec<Row>,
+    pub ids: Interner,
+    /// The index of this block's first customer among all the ledger's customers, which are
+    /// numbered block by block.
+    pub first: u32,
+}
+
 /// The whole ledger, all files together.
 #[derive(Debug, Default)]
 pub struct Ledger {
-    pub rows: Vec<Row>,
-    pub customers: Interner,
+    /// Every row, grouped by customer into blocks (a customer's rows are all in one block).
+    /// The order of rows within a block is the files' order.
+    pub blocks: Vec<Block>,
     pub products: Interner,
     pub industries: Interner,
     pub has_invoice: bool,
@@ -111,15 +140,75 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// A copy with only the rows on or before `day` (the interners are kept whole, so
-    /// customer indices mean the same in both).
-    pub fn until(&self, day: i32) -> Ledger {
-        let rows: Vec<Row> = self.rows.iter().filter(|r| r.day <= day).copied().collect();
+    /// A ledger of the given rows in one block, `customer` being an index in `ids`.
+    pub fn from_rows(rows: Vec<Row>, ids: Interner) -> Ledger {
         Ledger {
             first_day: rows.iter().map(|r| r.day).min(),
             last_day: rows.iter().map(|r| r.day).max(),
-            rows,
-            customers: self.customers.clone(),
+            blocks: vec![Block {
+                rows,
+                ids,
+                first: 0,
+            }],
+            ..Ledger::default()
+        }
+    }
+
+    /// Every row, block by block.
+    pub fn rows(&self) -> impl Iterator<Item = &Row> {
+        self.blocks.iter().flat_map(|b| &b.rows)
+    }
+
+    /// Every row with its customer's index among all customers.
+    pub fn rows_by_customer(&self) -> impl Iterator<Item = (u32, &Row)> {
+        self.blocks
+            .iter()
+            .flat_map(|b| b.rows.iter().map(move |r| (b.first + r.customer, r)))
+    }
+
+    pub fn row_count(&self) -> usize {
+        self.blocks.iter().map(|b| b.rows.len()).sum()
+    }
+
+    /// Customers with at least one row.
+    pub fn customer_count(&self) -> usize {
+        self.blocks
+            .last()
+            .map_or(0, |b| b.first as usize + b.ids.len())
+    }
+
+    /// A customer's block and index in it, by id.
+    pub fn find_customer(&self, id: &str) -> Option<(&Block, u32)> {
+        if self.blocks.len() == BLOCKS {
+            let b = &self.blocks[block_of(hash64(id.as_bytes()))];
+            return b.ids.lookup(id).map(|i| (b, i));
+        }
+        self.blocks
+            .iter()
+            .find_map(|b| b.ids.lookup(id).map(|i| (b, i)))
+    }
+
+    /// A customer's index among all customers, by id.
+    pub fn customer_index(&self, id: &str) -> Option<u32> {
+        self.find_customer(id).map(|(b, i)| b.first + i)
+    }
+
+    /// A copy with only the rows on or before `day` (the ids are kept whole, so customer
+    /// indices mean the same in both).
+    pub fn until(&self, day: i32) -> Ledger {
+        let blocks: Vec<Block> = self
+            .blocks
+            .iter()
+            .map(|b| Block {
+                rows: b.rows.iter().filter(|r| r.day <= day).copied().collect(),
+                ids: b.ids.clone(),
+                first: b.first,
+            })
+            .collect();
+        let days = || blocks.iter().flat_map(|b| &b.rows).map(|r| r.day);
+        Ledger {
+            first_day: days().min(),
+            last_day: days().max(),
             products: self.products.clone(),
             industries: self.industries.clone(),
             has_invoice: self.has_invoice,
@@ -127,6 +216,7 @@ impl Ledger {
             has_industry: self.has_industry,
             inputs: self.inputs.clone(),
             rejects: Vec::new(),
+            blocks,
         }
     }
 }
@@ -223,14 +313,31 @@ struct BadRow {
     error: FieldError,
 }
 
+/// Rows read but not yet numbered by customer, of one block: `customer` is the offset of the
+/// id in `ids`, where each id is written as its length (2 bytes, little-endian) and its bytes.
+#[derive(Debug, Default)]
+struct Pending {
+    rows: Vec<Row>,
+    ids: Vec<u8>,
+    /// Product line and industry indices of these rows in the builder's tables (the rows
+    /// came from another builder's); empty when they are already the builder's.
+    products: Vec<u32>,
+    industries: Vec<u32>,
+}
+
 /// Collects parsed rows and bad rows from the readers. A reader may run several builders
 /// over parts of one file in parallel and [`Builder::absorb`] them in file order.
 pub(crate) struct Builder<'o> {
     pub opts: &'o ReadOptions,
+    /// Everything but the rows, which are in `pending` until [`Builder::finish`].
     ledger: Ledger,
+    /// Per block, the rows in file order (one part per absorbed builder).
+    pending: Vec<Vec<Pending>>,
     bad_total: usize,
     bad_shown: Vec<BadRow>,
-    last_customer: Option<(Vec<u8>, u32)>,
+    /// The last row's customer id, its block and its offset there: invoice lines come in
+    /// runs of one customer, and a repeated id is neither hashed nor stored again.
+    last_customer: Option<(Vec<u8>, usize, u32)>,
 }
 
 const MAX_ID_BYTES: usize = 256;
@@ -241,6 +348,7 @@ impl<'o> Builder<'o> {
         Builder {
             opts,
             ledger: Ledger::default(),
+            pending: (0..BLOCKS).map(|_| Vec::new()).collect(),
             bad_total: 0,
             bad_shown: Vec::new(),
             last_customer: None,
@@ -325,33 +433,53 @@ impl<'o> Builder<'o> {
         if self.opts.as_of.is_some_and(|d| day > d) {
             return Ok(false);
         }
-        let l = &mut self.ledger;
-        // Invoice lines come in runs of one customer: skip the table for a repeated id.
-        let customer = match &self.last_customer {
-            Some((bytes, i)) if bytes.as_slice() == id.as_bytes() => *i,
+        let (block, customer) = match &self.last_customer {
+            Some((bytes, block, at)) if bytes.as_slice() == id.as_bytes() => (*block, *at),
             _ => {
-                let i = l.customers.intern(id);
-                let last = self.last_customer.get_or_insert_with(|| (Vec::new(), i));
+                let block = block_of(hash64(id.as_bytes()));
+                let parts = &mut self.pending[block];
+                if parts
+                    .last()
+                    .is_none_or(|p| !p.products.is_empty() || !p.industries.is_empty())
+                {
+                    parts.push(Pending::default());
+                }
+                let ids = &mut parts.last_mut().expect("pushed above").ids;
+                let at = u32::try_from(ids.len()).map_err(|_| FieldError {
+                    column: col(Role::Customer),
+                    value: id.to_string(),
+                    reason: "too many distinct customer ids for one run (over 4 GB of ids)".into(),
+                })?;
+                ids.extend_from_slice(&(id.len() as u16).to_le_bytes());
+                ids.extend_from_slice(id.as_bytes());
+                let last = self
+                    .last_customer
+                    .get_or_insert_with(|| (Vec::new(), block, at));
                 last.0.clear();
                 last.0.extend_from_slice(id.as_bytes());
-                last.1 = i;
-                i
+                (last.1, last.2) = (block, at);
+                (block, at)
             }
         };
         let invoice = match invoice.map(trim) {
             Some(inv) if !inv.is_empty() => hash64(inv),
             _ => hash64(&day.to_le_bytes()) ^ 0x9e37_79b9_7f4a_7c15,
         };
+        let l = &mut self.ledger;
         let product = intern_opt(&mut l.products, product);
         let industry = intern_opt(&mut l.industries, industry);
-        l.rows.push(Row {
-            customer,
-            day,
-            amount,
-            invoice,
-            product,
-            industry,
-        });
+        self.pending[block]
+            .last_mut()
+            .expect("the id's part exists")
+            .rows
+            .push(Row {
+                customer,
+                day,
+                amount,
+                invoice,
+                product,
+                industry,
+            });
         l.first_day = Some(l.first_day.map_or(day, |d| d.min(day)));
         l.last_day = Some(l.last_day.map_or(day, |d| d.max(day)));
         Ok(true)
@@ -406,31 +534,35 @@ impl<'o> Builder<'o> {
     pub fn absorb(&mut self, other: Builder, line_offset: u64) {
         let l = &mut self.ledger;
         let o = other.ledger;
+        // The other builder's product and industry indices in this builder's tables; an
+        // empty map when they are the same.
         let remap = |from: &Interner, to: &mut Interner| {
-            from.iter().map(|t| to.intern(t)).collect::<Vec<u32>>()
+            let map: Vec<u32> = from.iter().map(|t| to.intern(t)).collect();
+            let same = map.iter().enumerate().all(|(i, &j)| i as u32 == j);
+            if same {
+                Vec::new()
+            } else {
+                map
+            }
         };
-        let customers = remap(&o.customers, &mut l.customers);
         let products = remap(&o.products, &mut l.products);
         let industries = remap(&o.industries, &mut l.industries);
-        let opt = |map: &[u32], i: u32| if i == NONE { NONE } else { map[i as usize] };
-        let remapped = |r: &Row| Row {
-            customer: customers[r.customer as usize],
-            product: opt(&products, r.product),
-            industry: opt(&industries, r.industry),
-            ..*r
-        };
-        if l.rows.is_empty() {
-            // The first part's rows are taken over, not copied: on a large file the rows are
-            // most of the memory, and a copy would hold them twice.
-            let mut rows = o.rows;
-            for r in &mut rows {
-                *r = remapped(r);
+        let compose = |inner: Vec<u32>, outer: &[u32]| -> Vec<u32> {
+            match (inner.is_empty(), outer.is_empty()) {
+                (_, true) => inner,
+                (true, false) => outer.to_vec(),
+                (false, false) => inner.iter().map(|&i| outer[i as usize]).collect(),
             }
-            l.rows = rows;
-        } else {
-            l.rows.reserve_exact(o.rows.len());
-            l.rows.extend(o.rows.iter().map(remapped));
+        };
+        for (mine, theirs) in self.pending.iter_mut().zip(other.pending) {
+            for mut part in theirs.into_iter().filter(|p| !p.rows.is_empty()) {
+                part.products = compose(std::mem::take(&mut part.products), &products);
+                part.industries = compose(std::mem::take(&mut part.industries), &industries);
+                mine.push(part);
+            }
         }
+        // A new part may now follow the one the last id points into.
+        self.last_customer = None;
         l.has_invoice |= o.has_invoice;
         l.has_product |= o.has_product;
         l.has_industry |= o.has_industry;
@@ -478,7 +610,86 @@ impl<'o> Builder<'o> {
             }
             .into());
         }
-        Ok(self.ledger)
+        let mut ledger = self.ledger;
+        ledger.blocks = number_customers(self.pending);
+        Ok(ledger)
+    }
+}
+
+/// Numbers each block's customers in order of first sight and turns its pending parts into
+/// one block. Blocks are independent: each thread takes a contiguous range of them.
+fn number_customers(pending: Vec<Vec<Pending>>) -> Vec<Block> {
+    let rows: usize = pending.iter().flatten().map(|p| p.rows.len()).sum();
+    let threads = if rows < 200_000 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    };
+    let mut chunks: Vec<Vec<Vec<Pending>>> = Vec::new();
+    let mut pending = pending.into_iter();
+    for k in 0..threads {
+        let size = BLOCKS * (k + 1) / threads - BLOCKS * k / threads;
+        chunks.push(pending.by_ref().take(size).collect());
+    }
+    let mut blocks: Vec<Block> = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| s.spawn(move || chunk.into_iter().map(number_block).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a numbering thread panicked"))
+            .collect()
+    });
+    let mut first = 0u32;
+    for b in &mut blocks {
+        b.first = first;
+        first += b.ids.len() as u32;
+    }
+    blocks
+}
+
+/// One block: its parts' rows in order, each id replaced by its index in the block's table.
+fn number_block(parts: Vec<Pending>) -> Block {
+    let total: usize = parts.iter().map(|p| p.rows.len()).sum();
+    let mut ids = Interner::default();
+    let mut rows: Vec<Row> = Vec::new();
+    for part in parts {
+        let Pending {
+            rows: mut part_rows,
+            ids: bytes,
+            products,
+            industries,
+        } = part;
+        let mut last = (u32::MAX, 0u32);
+        for r in &mut part_rows {
+            if r.customer != last.0 {
+                let at = r.customer as usize;
+                let len = u16::from_le_bytes([bytes[at], bytes[at + 1]]) as usize;
+                let id = std::str::from_utf8(&bytes[at + 2..at + 2 + len])
+                    .expect("ids are checked as UTF-8 when read");
+                last = (r.customer, ids.intern(id));
+            }
+            r.customer = last.1;
+            if !products.is_empty() && r.product != NONE {
+                r.product = products[r.product as usize];
+            }
+            if !industries.is_empty() && r.industry != NONE {
+                r.industry = industries[r.industry as usize];
+            }
+        }
+        if rows.is_empty() {
+            // The first part's rows are taken over, not copied.
+            rows = part_rows;
+            rows.reserve_exact(total - rows.len());
+        } else {
+            rows.extend_from_slice(&part_rows);
+        }
+    }
+    Block {
+        rows,
+        ids,
+        first: 0,
     }
 }
 
