@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::config::{BuyerSettings, FlagSettings, Settings, TierMethod, TierRule};
 use crate::features::Customers;
-use crate::score::Scores;
+use crate::score::{order_key, Scores};
 
 /// The four relationship tiers, highest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -107,14 +107,18 @@ impl BuyerClass {
 /// Customer indices in rank order: value score descending, then net revenue descending,
 /// then customer id ascending. The order is total, so ties never depend on input order.
 pub fn rank(c: &Customers, s: &Scores) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..c.len()).collect();
-    order.sort_unstable_by(|&a, &b| {
-        s.value[b]
-            .total_cmp(&s.value[a])
-            .then(c.monetary[b].total_cmp(&c.monetary[a]))
-            .then_with(|| c.id[a].cmp(&c.id[b]))
-    });
-    order
+    // Sorted by keys that hold the values (descending: complemented), so that the sort
+    // reads no column at random; only customers equal in both are then ordered by id.
+    let mut keyed: Vec<(u64, u64, u32)> = (0..c.len())
+        .map(|i| (!order_key(s.value[i]), !order_key(c.monetary[i]), i as u32))
+        .collect();
+    keyed.sort_unstable();
+    for tied in keyed.chunk_by_mut(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        if tied.len() > 1 {
+            tied.sort_unstable_by(|a, b| c.id[a.2 as usize].cmp(&c.id[b.2 as usize]));
+        }
+    }
+    keyed.into_iter().map(|(_, _, i)| i as usize).collect()
 }
 
 /// Tiers for every customer (indexed like [`Customers`]). `order` is the rank order.
