@@ -288,7 +288,7 @@ fn request_from_run(
 /// The ledger files must be the ones the run read: the SHA-256 its manifest gives.
 fn same_inputs(s: &Scored, dir: &Path, sha256: &[Option<String>]) -> anyhow::Result<()> {
     for (now, then) in s.inputs.iter().zip(sha256) {
-        if then.as_deref() != Some(now.sha256.as_str()) {
+        if then.as_deref() != Some(now.sha256.get()?) {
             return Err(InputError::flag(
                 "LEDGER",
                 format!(

@@ -70,7 +70,10 @@ fn a_split_read_gives_the_same_rows_as_a_single_read() {
         (one.first_day, one.last_day),
         (split.first_day, split.last_day)
     );
-    assert_eq!(one.inputs[0].sha256, split.inputs[0].sha256);
+    assert_eq!(
+        one.inputs[0].sha256.get().unwrap(),
+        split.inputs[0].sha256.get().unwrap()
+    );
     assert_eq!(one.inputs[0].rows_read, split.inputs[0].rows_read);
 }
 
@@ -128,4 +131,95 @@ fn a_quoted_line_break_at_a_split_point_falls_back_to_one_reader() {
     );
     assert_eq!(one.row_count(), 200);
     assert_eq!(rows(&one), rows(&split));
+}
+
+/// Rejected rows as (line, reason, record).
+fn rejects(l: &Ledger) -> Vec<(u64, String, String)> {
+    l.rejects
+        .iter()
+        .map(|r| (r.line, r.reason.clone(), r.record.clone()))
+        .collect()
+}
+
+/// A ledger with CRLF line ends, blank lines, a row with too many fields, a bad amount, a
+/// trailing empty field and no line break at the end; `quote_header` quotes the header's
+/// first name (which sends the whole file to the CSV reader).
+fn awkward(quote_header: bool, late: &str) -> String {
+    let mut text = String::from(if quote_header {
+        "\"customer_id\",date,amount,note\r\n"
+    } else {
+        "customer_id,date,amount,note\r\n"
+    });
+    for i in 0..4000 {
+        let line = match i % 500 {
+            17 => format!("C{},2025-03-{:02},1.5,x,extra\r\n", i % 41, i % 28 + 1),
+            99 => format!("C{},2025-03-01,12.5.0,\r\n", i % 41),
+            250 => "\r\n".to_string(),
+            _ => format!("C{},2025-03-{:02},{}.25,\r\n", i % 41, i % 28 + 1, i % 97),
+        };
+        text.push_str(&line);
+        if i == 3500 {
+            text.push_str(late);
+        }
+    }
+    text.push_str("C1,2025-03-31,7,last");
+    text
+}
+
+#[test]
+fn the_plain_reader_reads_like_the_csv_reader() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (plain, quoted) = (tmp.path().join("plain.csv"), tmp.path().join("quoted.csv"));
+    fs::write(&plain, awkward(false, "")).unwrap();
+    fs::write(&quoted, awkward(true, "")).unwrap();
+    let reference = read(&quoted, false, true).unwrap();
+    // 4000 lines and a last one; 8 blank, 16 rejected.
+    assert_eq!(reference.row_count(), 3977);
+    assert_eq!(rejects(&reference).len(), 16);
+    // The line of data row i is i + 2 (the header is line 1).
+    let bad_lines: Vec<u64> = (0..4000u64)
+        .filter(|i| matches!(i % 500, 17 | 99))
+        .map(|i| i + 2)
+        .collect();
+    let without_lines = |l: &Ledger| {
+        let mut r = rejects(l);
+        r.iter_mut().for_each(|r| r.0 = 0);
+        r
+    };
+    for split in [false, true] {
+        let l = read(&plain, split, true).unwrap();
+        assert_eq!(rows(&l), rows(&reference), "split {split}");
+        assert_eq!(
+            without_lines(&l),
+            without_lines(&reference),
+            "split {split}"
+        );
+        let lines: Vec<u64> = l.rejects.iter().map(|r| r.line).collect();
+        assert_eq!(lines, bad_lines, "split {split}");
+        assert_eq!(l.inputs[0].rows_read, reference.inputs[0].rows_read);
+    }
+}
+
+#[test]
+fn a_quote_or_a_lone_carriage_return_past_the_head_sends_the_file_to_the_csv_reader() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Past the first 64 KiB: a quoted field with the delimiter and a line break in it, and
+    // a lone carriage return (a line end of its own for the CSV reader).
+    for late in [
+        "C7,2025-03-02,3,\"a, b\nc\"\r\n",
+        "C8,2025-03-02,4,x\rC9,2025-03-03,5,y\r\n",
+    ] {
+        let (plain, quoted) = (tmp.path().join("plain.csv"), tmp.path().join("quoted.csv"));
+        let text = awkward(false, late);
+        assert!(text.find(late).unwrap() > 64 << 10);
+        fs::write(&plain, text).unwrap();
+        fs::write(&quoted, awkward(true, late)).unwrap();
+        let reference = read(&quoted, false, true).unwrap();
+        assert_eq!(reference.row_count(), 3977 + late.matches('C').count());
+        for split in [false, true] {
+            let l = read(&plain, split, true).unwrap();
+            assert_eq!(rows(&l), rows(&reference), "{late:?} split {split}");
+            assert_eq!(rejects(&l), rejects(&reference), "{late:?} split {split}");
+        }
+    }
 }

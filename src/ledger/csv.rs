@@ -42,10 +42,7 @@ pub(super) fn read(
     if encoding.is_none() {
         check_utf8(path, &read_head(path)?)?;
     }
-    let hasher = {
-        let path = path.to_path_buf();
-        std::thread::spawn(move || sha256_of(&path))
-    };
+    let hasher = super::FileDigest::spawn(path, &shown);
     if let Some(enc) = encoding {
         // Another encoding: one reader, decoding to UTF-8 as it goes.
         let bar = progress.bytes(&format!("reading {shown}"), bytes);
@@ -105,12 +102,15 @@ pub(super) fn read(
         bar: &bar,
     };
 
+    // Without a quote in the first 64 KiB the plain reader is tried; it gives up at the
+    // first quote or lone carriage return, and the file is then read by the CSV reader.
+    let mut plain = memchr::memchr(b'"', &read_head(path)?).is_none();
     let mut counts = Counts::default();
     let mut parallel_ok = false;
     if !splits.is_empty() {
         let mut bounds = vec![data_start];
         bounds.extend(&splits);
-        let results: Vec<anyhow::Result<PartResult>> = std::thread::scope(|s| {
+        let results: Vec<anyhow::Result<Option<PartResult>>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..bounds.len())
                 .map(|k| {
                     let (start, end) = (bounds[k], bounds.get(k + 1).copied());
@@ -118,8 +118,16 @@ pub(super) fn read(
                     let opts = b.opts;
                     s.spawn(move || {
                         let mut local = Builder::new(opts);
+                        if plain {
+                            if let Some((counts, boundary)) =
+                                part.parse_plain(&mut local, start, end)?
+                            {
+                                return Ok(Some((local, counts, boundary)));
+                            }
+                            return Ok(None);
+                        }
                         let (counts, boundary) = part.parse(&mut local, start, end)?;
-                        Ok((local, counts, boundary))
+                        Ok(Some((local, counts, boundary)))
                     })
                 })
                 .collect();
@@ -130,9 +138,14 @@ pub(super) fn read(
         });
         // A later part that started inside a quoted field may fail to parse: that only means
         // the split was wrong. An error in the first part is an error of the file.
+        // A part that met a quote (`None`) sends the whole file to the CSV reader.
         let mut results = results.into_iter();
-        let mut parts = vec![results.next().expect("at least one part")?];
-        parts.extend(results.map_while(Result::ok));
+        let first = results.next().expect("at least one part")?;
+        let mut parts: Vec<PartResult> = first.into_iter().collect();
+        parts.extend(results.map_while(|r| r.ok().flatten()));
+        if parts.len() < splits.len() + 1 {
+            plain = false;
+        }
         // Every part but the last must have stopped exactly at the next part's start.
         parallel_ok = parts.len() == splits.len() + 1
             && parts[..splits.len()]
@@ -153,8 +166,24 @@ pub(super) fn read(
         }
     }
     if !parallel_ok {
-        let mut local = Builder::new(b.opts);
-        let (c, _) = part.parse(&mut local, data_start, None)?;
+        let mut read = None;
+        if plain {
+            let mut local = Builder::new(b.opts);
+            read = part
+                .parse_plain(&mut local, data_start, None)?
+                .map(|(c, _)| (local, c));
+            if read.is_none() {
+                bar.set_position(data_start);
+            }
+        }
+        let (local, c) = match read {
+            Some(done) => done,
+            None => {
+                let mut local = Builder::new(b.opts);
+                let (c, _) = part.parse(&mut local, data_start, None)?;
+                (local, c)
+            }
+        };
         b.absorb(local, first_line - 1);
         counts = c;
     }
@@ -166,17 +195,13 @@ pub(super) fn read(
 /// Records a file's facts for the manifest once its rows are read and its hash is done.
 fn finish_input(
     b: &mut Builder,
-    hasher: std::thread::JoinHandle<io::Result<String>>,
+    sha256: super::FileDigest,
     shown: &str,
     bytes: u64,
     counts: Counts,
     delimiter: u8,
     cols: &Resolved,
 ) -> anyhow::Result<()> {
-    let sha256 = hasher
-        .join()
-        .expect("the hashing thread panicked")
-        .with_context(|| format!("cannot read {shown}"))?;
     b.add_input(InputStats {
         path: shown.to_string(),
         format: "csv",
@@ -249,6 +274,9 @@ fn reader<R: Read>(r: R, delimiter: u8) -> csv::Reader<R> {
 
 /// A part's builder, counts, and where it stopped (byte offset and local line).
 type PartResult<'o> = (Builder<'o>, Counts, Option<(u64, u64)>);
+
+/// A part's counts and where it stopped (byte offset and local line), if it stopped at its end.
+type PartEnd = (Counts, Option<(u64, u64)>);
 
 /// Row counts of one file or part.
 #[derive(Debug, Default, Clone, Copy)]
@@ -328,21 +356,12 @@ impl Part<'_> {
         start: u64,
         end: Option<u64>,
     ) -> anyhow::Result<(Counts, Option<(u64, u64)>)> {
-        let idx = |r: Role| self.cols.get(r);
-        let (ci, di, ai) = (
-            idx(Role::Customer).unwrap_or(0),
-            idx(Role::Date).unwrap_or(0),
-            idx(Role::Amount).unwrap_or(0),
-        );
-        let (ii, pi, ni) = (idx(Role::Invoice), idx(Role::Product), idx(Role::Industry));
-        let date_format = b.opts.date_format.clone();
-        let amount_format = b.opts.amount_format;
+        let mut rows = Rows::new(self, b);
         let mut record = csv::ByteRecord::new();
-        let mut c = Counts::default();
         loop {
             match rdr.read_byte_record(&mut record) {
                 Ok(true) => {}
-                Ok(false) => return Ok((c, None)),
+                Ok(false) => return Ok((rows.counts, None)),
                 Err(e) => {
                     if let csv::ErrorKind::Io(_) = e.kind() {
                         return Err(
@@ -361,55 +380,248 @@ impl Part<'_> {
                 .expect("records read from a reader have a position");
             if let Some(end) = end {
                 if start + pos.byte() >= end {
-                    return Ok((c, Some((start + pos.byte(), pos.line()))));
+                    return Ok((rows.counts, Some((start + pos.byte(), pos.line()))));
                 }
             }
-            let line = pos.line();
-            // A blank line is not a row.
-            if record.len() == 1 && record[0].trim_ascii().is_empty() {
-                continue;
+            rows.take(b, pos.line(), &record);
+        }
+    }
+
+    /// Parses the lines that start in `[start, end)` of a file with no quote characters,
+    /// faster than the CSV reader: lines end at `\n` (a `\r` before it is dropped), fields at
+    /// the delimiter, and each field is read where it lies in the buffer. Line numbers and
+    /// the stopping point are those of [`Part::parse`]. Returns `None` as soon as it meets a
+    /// quote or a lone `\r`, which only the CSV reader reads right; the builder then holds
+    /// part of the rows and must be dropped.
+    fn parse_plain(
+        &self,
+        b: &mut Builder,
+        start: u64,
+        end: Option<u64>,
+    ) -> anyhow::Result<Option<PartEnd>> {
+        let cannot = || format!("cannot read {}", self.shown);
+        let mut file = File::open(self.path).with_context(cannot)?;
+        file.seek(SeekFrom::Start(start)).with_context(cannot)?;
+        let mut rows = Rows::new(self, b);
+        let mut buf = vec![0u8; PLAIN_CHUNK];
+        let (mut filled, mut at, mut line, mut eof) = (0usize, start, 1u64, false);
+        let mut bounds: Vec<(usize, usize)> = Vec::new();
+        loop {
+            while !eof && filled < buf.len() {
+                let n = file.read(&mut buf[filled..]).with_context(cannot)?;
+                self.bar.inc(n as u64);
+                filled += n;
+                eof = n == 0;
             }
-            c.rows += 1;
-            if record.len() != self.header.len() {
-                let e = super::FieldError {
-                    column: String::new(),
-                    value: String::new(),
-                    reason: format!(
-                        "the row has {} fields but the header has {} (wrong delimiter, or an unclosed quote?)",
-                        record.len(),
-                        self.header.len()
-                    ),
-                };
-                c.rejected += 1;
-                b.bad(self.shown, line, e, join(&record, self.delimiter));
-                continue;
-            }
-            let day = parse::parse_date(&record[di], &date_format);
-            let amount = parse::parse_amount_as(&record[ai], amount_format);
-            let get = |i: Option<usize>| i.map(|i| &record[i]);
-            match b.push(
-                &record[ci],
-                day,
-                amount,
-                get(ii),
-                get(pi),
-                get(ni),
-                self.cols,
-            ) {
-                Ok(true) => {}
-                Ok(false) => c.after += 1,
-                Err(mut e) => {
-                    c.rejected += 1;
-                    if let Some(i) = self
-                        .header
-                        .iter()
-                        .position(|h| *h == e.column)
-                        .filter(|_| e.value.is_empty())
-                    {
-                        e.value = String::from_utf8_lossy(&record[i]).into_owned();
+            // The complete lines in the buffer, up to the part's end.
+            let mut region = if eof {
+                filled
+            } else {
+                match memchr::memrchr(b'\n', &buf[..filled]) {
+                    Some(i) => i + 1,
+                    None => {
+                        // One line longer than the buffer.
+                        buf.resize(buf.len() * 2, 0);
+                        continue;
                     }
-                    b.bad(self.shown, line, e, join(&record, self.delimiter));
                 }
+            };
+            let stop = end.filter(|&e| e <= at + region as u64);
+            if let Some(e) = stop {
+                region = (e - at) as usize;
+            }
+            let data = &buf[..region];
+            if memchr::memchr(b'"', data).is_some()
+                || memchr::memchr_iter(b'\r', data)
+                    .any(|i| i + 1 < data.len() && data[i + 1] != b'\n')
+            {
+                return Ok(None);
+            }
+            // One pass finds every delimiter and line break.
+            let (mut start, mut field) = (0, 0);
+            bounds.clear();
+            let mut hits = memchr::memchr2_iter(self.delimiter, b'\n', data);
+            loop {
+                let hit = hits.next();
+                match hit {
+                    Some(i) if data[i] != b'\n' => {
+                        bounds.push((field, i));
+                        field = i + 1;
+                        continue;
+                    }
+                    None if start >= data.len() => break,
+                    _ => {}
+                }
+                let brk = hit.unwrap_or(data.len());
+                let mut end = brk;
+                if end > start && data[end - 1] == b'\r' {
+                    end -= 1;
+                }
+                if end > start {
+                    bounds.push((field, end));
+                    let record = Fields {
+                        data,
+                        line: (start, end),
+                        bounds: &bounds,
+                    };
+                    rows.take(b, line, &record);
+                }
+                bounds.clear();
+                line += 1;
+                (start, field) = (brk + 1, brk + 1);
+                if hit.is_none() {
+                    break;
+                }
+            }
+            if let Some(e) = stop {
+                return Ok(Some((rows.counts, Some((e, line)))));
+            }
+            if eof {
+                return Ok(Some((rows.counts, None)));
+            }
+            buf.copy_within(region..filled, 0);
+            filled -= region;
+            at += region as u64;
+        }
+    }
+}
+
+/// Bytes the plain reader reads at a time.
+const PLAIN_CHUNK: usize = 4 << 20;
+
+/// One record's fields, however it was split.
+trait Record {
+    fn len(&self) -> usize;
+    fn field(&self, i: usize) -> &[u8];
+    /// The fields joined by the delimiter, for `rejects.csv`.
+    fn joined(&self, delimiter: u8) -> String;
+}
+
+impl Record for csv::ByteRecord {
+    fn len(&self) -> usize {
+        csv::ByteRecord::len(self)
+    }
+    fn field(&self, i: usize) -> &[u8] {
+        &self[i]
+    }
+    fn joined(&self, delimiter: u8) -> String {
+        join(self, delimiter)
+    }
+}
+
+/// A line of the plain reader and where it and its fields lie in the buffer.
+struct Fields<'a> {
+    data: &'a [u8],
+    line: (usize, usize),
+    bounds: &'a [(usize, usize)],
+}
+
+impl Record for Fields<'_> {
+    fn len(&self) -> usize {
+        self.bounds.len()
+    }
+    fn field(&self, i: usize) -> &[u8] {
+        let (a, z) = self.bounds[i];
+        &self.data[a..z]
+    }
+    fn joined(&self, _: u8) -> String {
+        String::from_utf8_lossy(&self.data[self.line.0..self.line.1]).into_owned()
+    }
+}
+
+/// Turns records into rows for a builder: the columns to read, the counts, and the last
+/// date seen (rows come in runs of one date, and a repeated date is not parsed again).
+struct Rows<'p> {
+    part: &'p Part<'p>,
+    cols: [usize; 3],
+    optional: [Option<usize>; 3],
+    date_format: super::DateFormat,
+    amount_format: super::AmountFormat,
+    last_date: Vec<u8>,
+    last_day: i32,
+    counts: Counts,
+}
+
+impl<'p> Rows<'p> {
+    fn new(part: &'p Part<'p>, b: &Builder) -> Self {
+        let idx = |r: Role| part.cols.get(r);
+        Rows {
+            part,
+            cols: [
+                idx(Role::Customer).unwrap_or(0),
+                idx(Role::Date).unwrap_or(0),
+                idx(Role::Amount).unwrap_or(0),
+            ],
+            optional: [idx(Role::Invoice), idx(Role::Product), idx(Role::Industry)],
+            date_format: b.opts.date_format.clone(),
+            amount_format: b.opts.amount_format,
+            last_date: Vec::new(),
+            last_day: 0,
+            counts: Counts::default(),
+        }
+    }
+
+    /// Validates one record (at local line `line`) and hands it to the builder.
+    fn take<R: Record>(&mut self, b: &mut Builder, line: u64, record: &R) {
+        let part = self.part;
+        // A blank line is not a row.
+        if record.len() == 1 && record.field(0).trim_ascii().is_empty() {
+            return;
+        }
+        let c = &mut self.counts;
+        c.rows += 1;
+        if record.len() != part.header.len() {
+            let e = super::FieldError {
+                column: String::new(),
+                value: String::new(),
+                reason: format!(
+                    "the row has {} fields but the header has {} (wrong delimiter, or an unclosed quote?)",
+                    record.len(),
+                    part.header.len()
+                ),
+            };
+            c.rejected += 1;
+            b.bad(part.shown, line, e, record.joined(part.delimiter));
+            return;
+        }
+        let [ci, di, ai] = self.cols;
+        let raw_date = record.field(di);
+        let day = if !self.last_date.is_empty() && raw_date == self.last_date.as_slice() {
+            Ok(self.last_day)
+        } else {
+            let day = parse::parse_date(raw_date, &self.date_format);
+            if let Ok(d) = day {
+                self.last_date.clear();
+                self.last_date.extend_from_slice(raw_date);
+                self.last_day = d;
+            }
+            day
+        };
+        let amount = parse::parse_amount_as(record.field(ai), self.amount_format);
+        let get = |i: Option<usize>| i.map(|i| record.field(i));
+        let [ii, pi, ni] = self.optional;
+        match b.push(
+            record.field(ci),
+            day,
+            amount,
+            get(ii),
+            get(pi),
+            get(ni),
+            part.cols,
+        ) {
+            Ok(true) => {}
+            Ok(false) => c.after += 1,
+            Err(mut e) => {
+                c.rejected += 1;
+                if let Some(i) = part
+                    .header
+                    .iter()
+                    .position(|h| *h == e.column)
+                    .filter(|_| e.value.is_empty())
+                {
+                    e.value = String::from_utf8_lossy(record.field(i)).into_owned();
+                }
+                b.bad(part.shown, line, e, record.joined(part.delimiter));
             }
         }
     }

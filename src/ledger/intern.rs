@@ -72,6 +72,33 @@ impl Interner {
         self.table.find(hash, eq).map(|s| s.index)
     }
 
+    /// The index of the text with these bytes, if it was interned. A table of a few texts
+    /// (product lines, industries) is searched in order, without hashing.
+    pub fn find_bytes(&self, b: &[u8]) -> Option<u32> {
+        if self.ends.len() <= 16 {
+            let mut start = 0;
+            for (i, &end) in self.ends.iter().enumerate() {
+                if end - start == b.len() && &self.bytes.as_bytes()[start..end] == b {
+                    return Some(i as u32);
+                }
+                start = end;
+            }
+            return None;
+        }
+        let hash = super::hash64(b);
+        self.table
+            .find(hash, |s: &Slot| {
+                s.hash == hash
+                    && s.len as usize == b.len()
+                    && if b.len() <= INLINE {
+                        &s.inline[..b.len()] == b
+                    } else {
+                        self.text(s.index).as_bytes() == b
+                    }
+            })
+            .map(|s| s.index)
+    }
+
     /// The index of `text` if it was interned.
     pub fn lookup(&self, text: &str) -> Option<u32> {
         self.find(super::hash64(text.as_bytes()), text)

@@ -15,6 +15,7 @@ mod columns;
 mod csv;
 pub(crate) use self::csv::check_utf8;
 pub use self::csv::sniff as sniff_delimiter;
+mod digest;
 mod intern;
 pub mod memory;
 mod parquet;
@@ -24,6 +25,7 @@ pub mod xlsx;
 use std::path::{Path, PathBuf};
 
 pub use columns::{ColumnMap, Resolved, Role};
+pub use digest::FileDigest;
 pub use intern::Interner;
 pub use parse::{AmountFormat, DateFormat};
 
@@ -75,7 +77,7 @@ pub struct InputStats {
     pub path: String,
     pub format: &'static str,
     pub bytes: u64,
-    pub sha256: String,
+    pub sha256: FileDigest,
     /// Data rows in the file (header excluded).
     pub rows_read: u64,
     pub rows_rejected: u64,
@@ -384,42 +386,18 @@ impl<'o> Builder<'o> {
                 .unwrap_or_default()
         };
         let id = trim(customer);
-        let id = match std::str::from_utf8(id) {
-            Ok("") => {
-                return Err(FieldError {
-                    column: col(Role::Customer),
-                    value: String::new(),
-                    reason: "customer id is empty".into(),
-                })
-            }
-            Ok(s) if s.len() > MAX_ID_BYTES => {
-                return Err(FieldError {
-                    column: col(Role::Customer),
-                    value: format!("{}…", &s[..s.floor_char_boundary(40)]),
-                    reason: format!(
-                        "customer id is {} bytes long (at most {MAX_ID_BYTES})",
-                        s.len()
-                    ),
-                })
-            }
-            Ok(s) if s.bytes().any(|c| c.is_ascii_control()) => {
-                return Err(FieldError {
-                    column: col(Role::Customer),
-                    value: s.escape_debug().to_string(),
-                    reason: "customer id contains a control character (a NUL, tab or line break?)"
-                        .into(),
-                })
-            }
-            Ok(s) => s,
-            Err(_) => {
-                return Err(FieldError {
-                    column: col(Role::Customer),
-                    value: String::from_utf8_lossy(id).into_owned(),
-                    reason: "customer id is not valid UTF-8 (is the file in another encoding?)"
-                        .into(),
-                })
-            }
+        // The last row's id (most rows repeat it) was checked then.
+        let repeated = match &self.last_customer {
+            Some((bytes, block, at)) if bytes.as_slice() == id => Some((*block, *at)),
+            _ => None,
         };
+        if repeated.is_none() {
+            check_id(id).map_err(|(value, reason)| FieldError {
+                column: col(Role::Customer),
+                value,
+                reason,
+            })?;
+        }
         let day = day.map_err(|reason| FieldError {
             column: col(Role::Date),
             value: String::new(),
@@ -433,10 +411,10 @@ impl<'o> Builder<'o> {
         if self.opts.as_of.is_some_and(|d| day > d) {
             return Ok(false);
         }
-        let (block, customer) = match &self.last_customer {
-            Some((bytes, block, at)) if bytes.as_slice() == id.as_bytes() => (*block, *at),
-            _ => {
-                let block = block_of(hash64(id.as_bytes()));
+        let (block, customer) = match repeated {
+            Some(known) => known,
+            None => {
+                let block = block_of(hash64(id));
                 let parts = &mut self.pending[block];
                 if parts
                     .last()
@@ -447,16 +425,16 @@ impl<'o> Builder<'o> {
                 let ids = &mut parts.last_mut().expect("pushed above").ids;
                 let at = u32::try_from(ids.len()).map_err(|_| FieldError {
                     column: col(Role::Customer),
-                    value: id.to_string(),
+                    value: String::from_utf8_lossy(id).into_owned(),
                     reason: "too many distinct customer ids for one run (over 4 GB of ids)".into(),
                 })?;
                 ids.extend_from_slice(&(id.len() as u16).to_le_bytes());
-                ids.extend_from_slice(id.as_bytes());
+                ids.extend_from_slice(id);
                 let last = self
                     .last_customer
                     .get_or_insert_with(|| (Vec::new(), block, at));
                 last.0.clear();
-                last.0.extend_from_slice(id.as_bytes());
+                last.0.extend_from_slice(id);
                 (last.1, last.2) = (block, at);
                 (block, at)
             }
@@ -693,6 +671,29 @@ fn number_block(parts: Vec<Pending>) -> Block {
     }
 }
 
+/// Checks a trimmed customer id: the error's value (as shown) and reason.
+fn check_id(id: &[u8]) -> Result<(), (String, String)> {
+    match std::str::from_utf8(id) {
+        Ok("") => Err((String::new(), "customer id is empty".into())),
+        Ok(s) if s.len() > MAX_ID_BYTES => Err((
+            format!("{}…", &s[..s.floor_char_boundary(40)]),
+            format!(
+                "customer id is {} bytes long (at most {MAX_ID_BYTES})",
+                s.len()
+            ),
+        )),
+        Ok(s) if s.bytes().any(|c| c.is_ascii_control()) => Err((
+            s.escape_debug().to_string(),
+            "customer id contains a control character (a NUL, tab or line break?)".into(),
+        )),
+        Ok(_) => Ok(()),
+        Err(_) => Err((
+            String::from_utf8_lossy(id).into_owned(),
+            "customer id is not valid UTF-8 (is the file in another encoding?)".into(),
+        )),
+    }
+}
+
 fn trim(b: &[u8]) -> &[u8] {
     b.trim_ascii()
 }
@@ -702,10 +703,18 @@ fn trim(b: &[u8]) -> &[u8] {
 fn intern_opt(dict: &mut Interner, b: Option<&[u8]>) -> u32 {
     match b.map(trim) {
         None | Some(b"") => NONE,
-        Some(b) => match std::str::from_utf8(b) {
-            Ok(s) => dict.intern(s),
-            Err(_) => dict.intern(&String::from_utf8_lossy(b)),
+        Some(b) => match dict.find_bytes(b) {
+            Some(i) => i,
+            None => intern_new(dict, b),
         },
+    }
+}
+
+/// Interns a text not yet in `dict` (its bytes need a UTF-8 check).
+fn intern_new(dict: &mut Interner, b: &[u8]) -> u32 {
+    match std::str::from_utf8(b) {
+        Ok(s) => dict.intern(s),
+        Err(_) => dict.intern(&String::from_utf8_lossy(b)),
     }
 }
 

@@ -116,7 +116,7 @@ pub(super) fn read(
         path: shown,
         format: "parquet",
         bytes,
-        sha256,
+        sha256: super::FileDigest::ready(sha256),
         rows_read: n as u64,
         rows_rejected: rejected,
         rows_after_as_of: after,

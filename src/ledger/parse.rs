@@ -299,6 +299,11 @@ fn parse_grouped(text: &str, decimal_comma: bool) -> Result<f64, String> {
 }
 
 pub fn parse_amount(raw: &[u8]) -> Result<f64, String> {
+    if let Some(v) = plain_decimal(raw.trim_ascii()) {
+        if let Ok(v) = check_amount(v) {
+            return Ok(v);
+        }
+    }
     let text = std::str::from_utf8(raw)
         .map_err(|_| "is not valid UTF-8".to_string())?
         .trim();
@@ -325,6 +330,37 @@ pub fn parse_amount(raw: &[u8]) -> Result<f64, String> {
     check_amount(value).map_err(|e| format!("{text:?} {e}"))
 }
 
+/// `-123.45`, `7` or `+0.5` with at most 15 digits, the common case, read without the
+/// general parser: the digits make an integer below 2^53 and the point divides it by an
+/// exact power of ten, one correctly rounded division, which is the very value `str::parse`
+/// gives (its own fast path does the same). `None` for anything else.
+fn plain_decimal(t: &[u8]) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (negative, digits) = match t {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, t),
+    };
+    let (int, frac) = match memchr::memchr(b'.', digits) {
+        Some(p) => (&digits[..p], &digits[p + 1..]),
+        None => (digits, &digits[..0]),
+    };
+    if int.is_empty() || int.len() + frac.len() > 15 {
+        return None;
+    }
+    let mut w: u64 = 0;
+    for &c in int.iter().chain(frac) {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        w = w * 10 + u64::from(c - b'0');
+    }
+    let v = w as f64 / POW10[frac.len()];
+    Some(if negative { -v } else { v })
+}
+
 /// Range check shared by text and typed (Parquet) amounts. `-0` becomes `0`: a zero, not a return.
 pub fn check_amount(value: f64) -> Result<f64, String> {
     if !value.is_finite() || value.abs() > MAX_ABS_AMOUNT {
@@ -338,6 +374,60 @@ pub fn check_amount(value: f64) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_decimals_read_exactly_as_the_general_parser_does() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut texts: Vec<String> = [
+            "0",
+            "-0",
+            "-0.00",
+            "+1.5",
+            "5.",
+            "0.1",
+            "0.3",
+            "123456789012345",
+            "9.99999999999999",
+            "-1234567.891",
+            "00012.50",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = (x % 15 + 1) as usize;
+            let point = (x >> 8) as usize % digits;
+            let n = x >> 20;
+            let s = format!("{:0width$}", n % 10u64.pow(digits as u32), width = digits);
+            let (a, b) = s.split_at(digits - point);
+            let sign = if x & 1 == 1 { "-" } else { "" };
+            texts.push(if point == 0 {
+                format!("{sign}{a}")
+            } else {
+                format!("{sign}{a}.{b}")
+            });
+        }
+        for t in &texts {
+            let general: f64 = t.parse().unwrap();
+            let fast = plain_decimal(t.as_bytes()).unwrap();
+            assert_eq!(fast.to_bits(), general.to_bits(), "{t}");
+        }
+        for t in [
+            "",
+            "-",
+            ".5",
+            "1.2.3",
+            "1e5",
+            "1,5",
+            "1234567890123456",
+            "12a",
+        ] {
+            assert_eq!(plain_decimal(t.as_bytes()), None, "{t}");
+        }
+    }
 
     fn day(s: &str) -> Result<i32, String> {
         parse_date(s.as_bytes(), &DateFormat::Auto)

@@ -242,7 +242,7 @@ pub(super) fn read(
         path: path.display().to_string(),
         format: "xlsx",
         bytes,
-        sha256,
+        sha256: super::FileDigest::ready(sha256),
         rows_read: sheet.rows.len() as u64,
         rows_rejected: rejected,
         rows_after_as_of: after,

@@ -263,6 +263,9 @@ pub fn write_all(
         out.write(XLSX_FILE, |w| Ok(w.write_all(&bytes)?))?;
     }
     timings.write_ms = t.elapsed().as_millis() as u64;
+    for input in &scored.inputs {
+        input.sha256.get()?;
+    }
     let mut manifest = Manifest::new(scored, timings);
     manifest.files = out.staged.clone();
     out.write("manifest.json", |w| {
