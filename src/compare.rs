@@ -425,8 +425,11 @@ impl Table for MigrationTable {
     fn columns(&self) -> &'static [Column] {
         &MIGRATION_COLUMNS
     }
-    fn rows<S: Sink>(&self, out: &mut S, limit: usize) -> anyhow::Result<()> {
-        for r in self.rows.iter().take(limit) {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn rows<S: Sink>(&self, out: &mut S, rows: std::ops::Range<usize>) -> anyhow::Result<()> {
+        for r in &self.rows[rows] {
             out.text(self.lang.value(r.from))
                 .text(self.lang.value(r.to))
                 .int(r.customers as i64)

@@ -262,14 +262,21 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         &req.settings.buyers,
     );
     // From here on the columns are in rank order, so reports read them front to back.
-    let customers = customers.gather(&order);
-    let scores = scores.gather(&order);
-    let tiers: Vec<Tier> = order.iter().map(|&i| tiers[i]).collect();
-    let mut flags = flags;
-    let flags: Vec<Vec<Flag>> = order
-        .iter()
-        .map(|&i| std::mem::take(&mut flags[i]))
-        .collect();
+    // The customer columns on a thread of their own, the rest on this one.
+    let (customers, (scores, tiers, flags)) = std::thread::scope(|s| {
+        let customers = s.spawn(|| customers.gather(&order));
+        let scores = scores.gather(&order);
+        let tiers: Vec<Tier> = order.iter().map(|&i| tiers[i]).collect();
+        let mut flags = flags;
+        let flags: Vec<Vec<Flag>> = order
+            .iter()
+            .map(|&i| std::mem::take(&mut flags[i]))
+            .collect();
+        let customers = customers
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (customers, (scores, tiers, flags))
+    });
     let predictions = predictions.gather(&order);
     let buyer_class = predictions
         .p_buy

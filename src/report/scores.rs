@@ -49,14 +49,15 @@ pub const COLUMNS: [Column; 40] = [
     col("value_score_delta", Fixed(2)),
 ];
 
-/// Writes the first `limit` customers' rows (the header is the sink's business).
-pub fn write<S: Sink>(s: &Scored, out: &mut S, limit: usize) -> anyhow::Result<()> {
+/// Writes the rows of the customers ranked `rows` (0-based; the header is the sink's
+/// business).
+pub fn write<S: Sink>(s: &Scored, out: &mut S, rows: std::ops::Range<usize>) -> anyhow::Result<()> {
     let c = &s.customers;
     let sc = &s.scores;
     let lang = s.lang;
     let mut cell = String::with_capacity(3);
     let mut flags = String::new();
-    for i in 0..s.customers.len().min(limit) {
+    for i in rows {
         let returns_share = if c.gross[i] > 0.0 {
             c.returns[i] / c.gross[i]
         } else {
@@ -131,7 +132,10 @@ impl Table for ScoresTable<'_> {
     fn columns(&self) -> &'static [Column] {
         &COLUMNS
     }
-    fn rows<S: Sink>(&self, out: &mut S, limit: usize) -> anyhow::Result<()> {
-        write(self.0, out, limit)
+    fn len(&self) -> usize {
+        self.0.customers.len()
+    }
+    fn rows<S: Sink>(&self, out: &mut S, rows: std::ops::Range<usize>) -> anyhow::Result<()> {
+        write(self.0, out, rows)
     }
 }

@@ -104,8 +104,11 @@ impl Table for GroupTable<'_> {
             &SEGMENT_COLUMNS
         }
     }
-    fn rows<S: Sink>(&self, out: &mut S, limit: usize) -> anyhow::Result<()> {
-        for r in self.rows.iter().take(limit) {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn rows<S: Sink>(&self, out: &mut S, rows: std::ops::Range<usize>) -> anyhow::Result<()> {
+        for r in &self.rows[rows] {
             out.text(self.lang.value(&r.group))
                 .int(r.customers as i64)
                 .fixed(r.customer_share, 4)

@@ -4,6 +4,7 @@
 //! (a column that is empty this month is still a typed, all-null column in Parquet).
 
 use std::io::Write;
+use std::ops::Range;
 
 use polars::prelude::*;
 use rust_xlsxwriter::{ExcelDateTime, Format, Worksheet};
@@ -67,33 +68,74 @@ pub trait Sink {
 /// A table that can be written in any format.
 pub trait Table {
     fn columns(&self) -> &'static [Column];
-    /// Writes the first `limit` data rows.
-    fn rows<S: Sink>(&self, out: &mut S, limit: usize) -> anyhow::Result<()>;
+    /// The number of data rows.
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Writes the data rows in `rows` (a range within `0..len()`).
+    fn rows<S: Sink>(&self, out: &mut S, rows: Range<usize>) -> anyhow::Result<()>;
 }
 
-/// The table as CSV with a header line.
-pub fn csv<T: Table>(t: &T, w: &mut dyn Write) -> anyhow::Result<()> {
+/// Rows formatted per thread and round when a CSV is written by several threads.
+const CSV_CHUNK: usize = 1 << 15;
+
+/// The table as CSV with a header line. A long table is formatted by several threads, a
+/// chunk of rows each per round, and the chunks written in order: the bytes are the same.
+pub fn csv<T: Table + Sync>(t: &T, w: &mut dyn Write) -> anyhow::Result<()> {
     let mut out = CsvOut::new(w);
     for c in t.columns() {
         CsvOut::text(&mut out, c.name);
     }
     CsvOut::end(&mut out)?;
-    t.rows(&mut out, usize::MAX)?;
+    let n = t.len();
+    let threads = std::thread::available_parallelism().map_or(1, |k| k.get().min(8));
+    if n < 4 * CSV_CHUNK || threads == 1 {
+        t.rows(&mut out, 0..n)?;
+        out.finish()?;
+        return Ok(());
+    }
     out.finish()?;
+    let format = |buf: &mut Vec<u8>, rows: Range<usize>| -> anyhow::Result<()> {
+        buf.clear();
+        let mut out = CsvOut::new(buf);
+        t.rows(&mut out, rows)?;
+        Ok(out.finish()?)
+    };
+    let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); threads];
+    for round in (0..n).step_by(threads * CSV_CHUNK) {
+        let chunk = |k: usize| (round + k * CSV_CHUNK).min(n)..(round + (k + 1) * CSV_CHUNK).min(n);
+        std::thread::scope(|s| -> anyhow::Result<()> {
+            let (first, rest) = bufs.split_first_mut().expect("one buffer per thread");
+            let others: Vec<_> = rest
+                .iter_mut()
+                .enumerate()
+                .map(|(k, buf)| s.spawn(move || format(buf, chunk(k + 1))))
+                .collect();
+            format(first, chunk(0))?;
+            for h in others {
+                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?;
+            }
+            Ok(())
+        })?;
+        for buf in &bufs {
+            w.write_all(buf)?;
+        }
+    }
     Ok(())
 }
 
 /// The table as a JSON array of objects.
 pub fn json<T: Table>(t: &T, w: &mut dyn Write) -> anyhow::Result<()> {
     let mut out = JsonOut::new(w, t.columns());
-    t.rows(&mut out, usize::MAX)?;
+    t.rows(&mut out, 0..t.len())?;
     out.finish()
 }
 
 /// The table as one Parquet file.
 pub fn parquet<T: Table>(t: &T, w: &mut dyn Write) -> anyhow::Result<()> {
     let mut out = ParquetOut::new(t.columns());
-    t.rows(&mut out, usize::MAX)?;
+    t.rows(&mut out, 0..t.len())?;
     out.finish(w)
 }
 
@@ -114,7 +156,7 @@ pub fn xlsx_sheet<T: Table>(
     };
     sheet.set_name(name)?;
     let mut out = XlsxSheet::new(sheet, t.columns())?;
-    t.rows(&mut out, XLSX_MAX_ROWS)?;
+    t.rows(&mut out, 0..t.len().min(XLSX_MAX_ROWS))?;
     Ok(total_rows.saturating_sub(out.rows()))
 }
 
@@ -487,5 +529,58 @@ impl Sink for XlsxSheet<'_> {
         self.at = 0;
         self.row += 1;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows of a few kinds of cells, enough of them for the threaded writer.
+    struct Many(usize);
+
+    const MANY: [Column; 4] = [
+        col("i", Kind::Int),
+        col("name", Kind::Text),
+        col("x", Kind::Fixed(2)),
+        col("day", Kind::Date),
+    ];
+
+    impl Table for Many {
+        fn columns(&self) -> &'static [Column] {
+            &MANY
+        }
+        fn len(&self) -> usize {
+            self.0
+        }
+        fn rows<S: Sink>(&self, out: &mut S, rows: Range<usize>) -> anyhow::Result<()> {
+            for i in rows {
+                let name = format!("c{}, \"{}\"", i % 7, i % 3);
+                out.int(i as i64)
+                    .text(if i % 5 == 0 { "=1+1" } else { &name })
+                    .fixed(i as f64 / 7.0, 2)
+                    .date(20_000 + (i % 900) as i32)
+                    .end()?;
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_long_csv_written_by_several_threads_has_the_same_bytes() {
+        let t = Many(5 * CSV_CHUNK + 123);
+        let mut threaded = Vec::new();
+        csv(&t, &mut threaded).unwrap();
+        let mut one = Vec::new();
+        let mut out = CsvOut::new(&mut one);
+        for c in t.columns() {
+            out.text(c.name);
+        }
+        out.end().unwrap();
+        t.rows(&mut out, 0..t.len()).unwrap();
+        out.finish().unwrap();
+        assert_eq!(threaded.len(), one.len());
+        assert!(threaded == one);
+        assert_eq!(one.iter().filter(|&&c| c == b'\n').count(), t.len() + 1);
     }
 }
