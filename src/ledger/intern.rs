@@ -35,7 +35,7 @@ impl Interner {
     /// The index of `text`, adding it if new.
     pub fn intern(&mut self, text: &str) -> u32 {
         let hash = super::hash64(text.as_bytes());
-        if let Some(i) = self.find(hash, text) {
+        if let Some(i) = self.find(hash, text.as_bytes()) {
             return i;
         }
         let index = u32::try_from(self.ends.len()).expect("more than 4 billion distinct values");
@@ -58,8 +58,7 @@ impl Interner {
         index
     }
 
-    fn find(&self, hash: u64, text: &str) -> Option<u32> {
-        let t = text.as_bytes();
+    fn find(&self, hash: u64, t: &[u8]) -> Option<u32> {
         let eq = |s: &Slot| {
             s.hash == hash
                 && s.len as usize == t.len()
@@ -85,23 +84,12 @@ impl Interner {
             }
             return None;
         }
-        let hash = super::hash64(b);
-        self.table
-            .find(hash, |s: &Slot| {
-                s.hash == hash
-                    && s.len as usize == b.len()
-                    && if b.len() <= INLINE {
-                        &s.inline[..b.len()] == b
-                    } else {
-                        self.text(s.index).as_bytes() == b
-                    }
-            })
-            .map(|s| s.index)
+        self.find(super::hash64(b), b)
     }
 
     /// The index of `text` if it was interned.
     pub fn lookup(&self, text: &str) -> Option<u32> {
-        self.find(super::hash64(text.as_bytes()), text)
+        self.find(super::hash64(text.as_bytes()), text.as_bytes())
     }
 
     pub fn get(&self, i: u32) -> &str {
@@ -140,6 +128,9 @@ mod tests {
         assert_eq!(i.intern("客户"), 1);
         assert_eq!(i.intern("C1"), 0);
         assert_eq!(i.intern(""), 2);
+        // A short table is searched in order, a long one through the hash table.
+        assert_eq!(i.find_bytes("客户".as_bytes()), Some(1));
+        assert_eq!(i.find_bytes(b"C2"), None);
         assert_eq!((i.len(), i.get(1), i.get(2)), (3, "客户", ""));
         let long = "a customer id longer than sixteen bytes";
         assert_eq!(i.intern(long), 3);
@@ -150,6 +141,9 @@ mod tests {
         }
         assert_eq!(i.intern("X9999"), 10_003);
         assert_eq!(i.lookup("X5"), Some(9));
+        assert_eq!(i.find_bytes(b"X5"), Some(9));
+        assert_eq!(i.find_bytes(long.as_bytes()), Some(3));
+        assert_eq!(i.find_bytes(b"X10000"), None);
         assert_eq!(i.lookup("nope"), None);
         assert_eq!(i.iter().nth(1), Some("客户"));
     }
