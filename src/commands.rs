@@ -327,6 +327,10 @@ fn score(args: &ScoreArgs) -> anyhow::Result<()> {
             args.out.display()
         );
     }
+    // The process ends here: freeing a million customers' strings and columns one by one
+    // took a quarter of a second on a 10M-row ledger, and the system takes the memory back
+    // at once.
+    std::mem::forget(scored);
     Ok(())
 }
 

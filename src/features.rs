@@ -252,7 +252,7 @@ fn compute_blocks(
             c.industry.push(
                 ledger
                     .has_industry
-                    .then(|| main_industry(mine, ledger))
+                    .then(|| main_industry(mine, ledger, &mut scratch_u32))
                     .flatten(),
             );
             c.recency_days.push(recency);
@@ -415,12 +415,10 @@ pub fn coefficient_of_variation(v: &[f64]) -> f64 {
 }
 
 /// The industry on most of the customer's rows; ties go to the alphabetically first.
-fn main_industry(rows: &[Row], ledger: &Ledger) -> Option<String> {
-    let mut ids: Vec<u32> = rows
-        .iter()
-        .map(|r| r.industry)
-        .filter(|&i| i != NONE)
-        .collect();
+/// `ids` is scratch space.
+fn main_industry(rows: &[Row], ledger: &Ledger, ids: &mut Vec<u32>) -> Option<String> {
+    ids.clear();
+    ids.extend(rows.iter().map(|r| r.industry).filter(|&i| i != NONE));
     ids.sort_unstable();
     let mut best: Option<(usize, &str)> = None;
     for run in ids.chunk_by(|a, b| a == b) {
