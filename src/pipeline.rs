@@ -254,13 +254,21 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
 
     let t = Instant::now();
     let order = classify::rank(&customers, &scores);
-    let tiers = classify::tiers(&customers, &scores, &order, &req.settings);
-    let flags = classify::flags(
-        &customers,
-        &req.settings.flags,
-        &predictions.p_alive,
-        &req.settings.buyers,
-    );
+    let (tiers, flags) = std::thread::scope(|s| {
+        let flags = s.spawn(|| {
+            classify::flags(
+                &customers,
+                &req.settings.flags,
+                &predictions.p_alive,
+                &req.settings.buyers,
+            )
+        });
+        let tiers = classify::tiers(&customers, &scores, &order, &req.settings);
+        let flags = flags
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (tiers, flags)
+    });
     // From here on the columns are in rank order, so reports read them front to back.
     // The customer columns on a thread of their own, the rest on this one.
     let (customers, (scores, tiers, flags)) = std::thread::scope(|s| {
