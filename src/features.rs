@@ -87,13 +87,7 @@ pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFact
     // Blocks are independent: each thread takes a contiguous range of them with about the
     // same number of rows, joined in order.
     let rows = ledger.row_count();
-    let threads = if rows < 200_000 {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, |t| t.get())
-            .min(8)
-    };
+    let threads = crate::par::threads_for(rows);
     let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
     let (mut from, mut seen) = (0, 0);
     for (k, b) in ledger.blocks.iter().enumerate() {
@@ -165,10 +159,7 @@ fn compute_blocks(
             start[i + 1] += start[i];
         }
         grouped.clear();
-        grouped.resize(
-            block.rows.len(),
-            block.rows.first().copied().unwrap_or(EMPTY_ROW),
-        );
+        grouped.resize(block.rows.len(), Row::default());
         {
             let mut fill = start[..n].to_vec();
             for r in &block.rows {
@@ -276,15 +267,6 @@ fn compute_blocks(
     }
     (c, facts)
 }
-
-const EMPTY_ROW: Row = Row {
-    customer: 0,
-    day: 0,
-    amount: 0.0,
-    invoice: 0,
-    product: NONE,
-    industry: NONE,
-};
 
 impl Customers {
     fn with_capacity(n: usize) -> Customers {
@@ -438,23 +420,20 @@ fn main_industry(rows: &[Row], ledger: &Ledger, ids: &mut Vec<u32>) -> Option<St
 mod tests {
     use super::*;
     use crate::ledger::parse::days_from_civil;
+    use crate::ledger::Interner;
 
     fn ledger(rows: &[(&str, &str, f64, &str, &str)], with_invoice: bool) -> Ledger {
-        let mut l = Ledger {
-            has_invoice: with_invoice,
-            has_product: true,
-            has_industry: true,
-            ..Ledger::default()
-        };
-        let mut ids = crate::ledger::Interner::default();
+        let (mut ids, mut products, mut industries) = (
+            Interner::default(),
+            Interner::default(),
+            Interner::default(),
+        );
         let mut all = Vec::new();
         for &(c, d, a, inv, p) in rows {
             let day = crate::ledger::parse::parse_date(d.as_bytes(), &Default::default()).unwrap();
             let customer = ids.intern(c);
-            let product = l.products.intern(p);
-            let industry = l
-                .industries
-                .intern(if c == "B" { "Retail" } else { "Finance" });
+            let product = products.intern(p);
+            let industry = industries.intern(if c == "B" { "Retail" } else { "Finance" });
             let invoice = if with_invoice {
                 crate::ledger::hash64(inv.as_bytes())
             } else {
@@ -469,8 +448,14 @@ mod tests {
                 industry,
             });
         }
-        l.blocks = Ledger::from_rows(all, ids).blocks;
-        l
+        Ledger {
+            has_invoice: with_invoice,
+            has_product: true,
+            has_industry: true,
+            products,
+            industries,
+            ..Ledger::from_rows(all, ids)
+        }
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod inspect;
 pub mod lang;
 pub mod ledger;
 pub mod model;
+mod par;
 pub mod pipeline;
 pub mod progress;
 pub mod prospects;

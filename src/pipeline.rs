@@ -254,37 +254,32 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
 
     let t = Instant::now();
     let order = classify::rank(&customers, &scores);
-    let (tiers, flags) = std::thread::scope(|s| {
-        let flags = s.spawn(|| {
+    let (flags, tiers) = crate::par::join(
+        || {
             classify::flags(
                 &customers,
                 &req.settings.flags,
                 &predictions.p_alive,
                 &req.settings.buyers,
             )
-        });
-        let tiers = classify::tiers(&customers, &scores, &order, &req.settings);
-        let flags = flags
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (tiers, flags)
-    });
+        },
+        || classify::tiers(&customers, &scores, &order, &req.settings),
+    );
     // From here on the columns are in rank order, so reports read them front to back.
     // The customer columns on a thread of their own, the rest on this one.
-    let (customers, (scores, tiers, flags)) = std::thread::scope(|s| {
-        let customers = s.spawn(|| customers.gather(&order));
-        let scores = scores.gather(&order);
-        let tiers: Vec<Tier> = order.iter().map(|&i| tiers[i]).collect();
-        let mut flags = flags;
-        let flags: Vec<Vec<Flag>> = order
-            .iter()
-            .map(|&i| std::mem::take(&mut flags[i]))
-            .collect();
-        let customers = customers
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (customers, (scores, tiers, flags))
-    });
+    let (customers, (scores, tiers, flags)) = crate::par::join(
+        || customers.gather(&order),
+        || {
+            let scores = scores.gather(&order);
+            let tiers: Vec<Tier> = order.iter().map(|&i| tiers[i]).collect();
+            let mut flags = flags;
+            let flags: Vec<Vec<Flag>> = order
+                .iter()
+                .map(|&i| std::mem::take(&mut flags[i]))
+                .collect();
+            (scores, tiers, flags)
+        },
+    );
     let predictions = predictions.gather(&order);
     let buyer_class = predictions
         .p_buy

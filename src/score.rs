@@ -187,19 +187,17 @@ pub fn score(
 ) -> Scores {
     let cuts = &s.rfm.quantiles;
     // The three sorts are independent: recency and frequency on a second thread.
-    let ((r, r_bins), (f, f_bins), (m, m_bins)) = std::thread::scope(|s| {
-        let rf = s.spawn(|| {
+    let (((r, r_bins), (f, f_bins)), (m, m_bins)) = crate::par::join(
+        || {
             let recency: Vec<f64> = c.recency_days.iter().map(|&d| f64::from(d)).collect();
             let frequency: Vec<f64> = c.frequency.iter().map(|&f| f64::from(f)).collect();
             (
                 quantile_scores(&recency, cuts, false),
                 quantile_scores(&frequency, cuts, true),
             )
-        });
-        let m = quantile_scores(&c.monetary, cuts, true);
-        let (r, f) = rf.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (r, f, m)
-    });
+        },
+        || quantile_scores(&c.monetary, cuts, true),
+    );
 
     // Attribute-based parts: influence scaled by the largest, size by rank share.
     let influence: Vec<Option<f64>> = (0..c.len())

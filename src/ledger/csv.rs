@@ -34,13 +34,11 @@ pub(super) fn read(
     let shown = path.display().to_string();
     let file = File::open(path).with_context(|| format!("cannot open ledger {shown}"))?;
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let delimiter = match b.opts.delimiter {
-        Some(d) => d,
-        None => sniff(&read_head(path)?),
-    };
+    let head = read_head(path)?;
+    let delimiter = b.opts.delimiter.unwrap_or_else(|| sniff(&head));
     let encoding = b.opts.encoding.filter(|e| *e != encoding_rs::UTF_8);
     if encoding.is_none() {
-        check_utf8(path, &read_head(path)?)?;
+        check_utf8(path, &head)?;
     }
     let hasher = super::FileDigest::spawn(path, &shown);
     if let Some(enc) = encoding {
@@ -83,9 +81,7 @@ pub(super) fn read(
 
     let bar = progress.bytes(&format!("reading {shown}"), bytes);
     bar.inc(data_start);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
+    let threads = crate::par::cores();
     let splits = if threads > 1
         && bytes - data_start >= b.opts.parallel_min_bytes.unwrap_or(PARALLEL_MIN_BYTES)
     {
@@ -104,7 +100,7 @@ pub(super) fn read(
 
     // Without a quote in the first 64 KiB the plain reader is tried; it gives up at the
     // first quote or lone carriage return, and the file is then read by the CSV reader.
-    let mut plain = memchr::memchr(b'"', &read_head(path)?).is_none();
+    let mut plain = memchr::memchr(b'"', &head).is_none();
     let mut counts = Counts::default();
     let mut parallel_ok = false;
     if !splits.is_empty() {
@@ -119,12 +115,8 @@ pub(super) fn read(
                     s.spawn(move || {
                         let mut local = Builder::new(opts);
                         if plain {
-                            if let Some((counts, boundary)) =
-                                part.parse_plain(&mut local, start, end)?
-                            {
-                                return Ok(Some((local, counts, boundary)));
-                            }
-                            return Ok(None);
+                            let read = part.parse_plain(&mut local, start, end)?;
+                            return Ok(read.map(|(counts, boundary)| (local, counts, boundary)));
                         }
                         let (counts, boundary) = part.parse(&mut local, start, end)?;
                         Ok(Some((local, counts, boundary)))
@@ -328,12 +320,7 @@ impl Part<'_> {
     /// `end`). Line numbers are counted from `start`, the first line being 1. Returns the
     /// counts and, when it stopped at `end`, the byte offset and local line of the record
     /// it stopped at.
-    fn parse(
-        &self,
-        b: &mut Builder,
-        start: u64,
-        end: Option<u64>,
-    ) -> anyhow::Result<(Counts, Option<(u64, u64)>)> {
+    fn parse(&self, b: &mut Builder, start: u64, end: Option<u64>) -> anyhow::Result<PartEnd> {
         let mut file =
             File::open(self.path).with_context(|| format!("cannot open ledger {}", self.shown))?;
         file.seek(SeekFrom::Start(start))
@@ -355,7 +342,7 @@ impl Part<'_> {
         b: &mut Builder,
         start: u64,
         end: Option<u64>,
-    ) -> anyhow::Result<(Counts, Option<(u64, u64)>)> {
+    ) -> anyhow::Result<PartEnd> {
         let mut rows = Rows::new(self, b);
         let mut record = csv::ByteRecord::new();
         loop {

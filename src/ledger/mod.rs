@@ -39,7 +39,7 @@ pub const NONE: u32 = u32::MAX;
 /// block's `ids`. `invoice` is a 64-bit hash of the invoice id (equality is all we need of
 /// it); rows without an invoice id get a hash of their date, so that each day counts as one
 /// occasion.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Row {
     pub customer: u32,
     pub day: i32,
@@ -598,11 +598,7 @@ impl<'o> Builder<'o> {
 /// one block. Blocks are independent: each thread takes a contiguous range of them.
 fn number_customers(pending: Vec<Vec<Pending>>) -> Vec<Block> {
     let rows: usize = pending.iter().flatten().map(|p| p.rows.len()).sum();
-    let threads = if rows < 200_000 {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
-    };
+    let threads = crate::par::threads_for(rows);
     let mut chunks: Vec<Vec<Vec<Pending>>> = Vec::new();
     let mut pending = pending.into_iter();
     for k in 0..threads {
@@ -703,18 +699,13 @@ fn trim(b: &[u8]) -> &[u8] {
 fn intern_opt(dict: &mut Interner, b: Option<&[u8]>) -> u32 {
     match b.map(trim) {
         None | Some(b"") => NONE,
-        Some(b) => match dict.find_bytes(b) {
-            Some(i) => i,
-            None => intern_new(dict, b),
-        },
-    }
-}
-
-/// Interns a text not yet in `dict` (its bytes need a UTF-8 check).
-fn intern_new(dict: &mut Interner, b: &[u8]) -> u32 {
-    match std::str::from_utf8(b) {
-        Ok(s) => dict.intern(s),
-        Err(_) => dict.intern(&String::from_utf8_lossy(b)),
+        // A new text's bytes need a UTF-8 check; known ones were checked.
+        Some(b) => dict
+            .find_bytes(b)
+            .unwrap_or_else(|| match std::str::from_utf8(b) {
+                Ok(s) => dict.intern(s),
+                Err(_) => dict.intern(&String::from_utf8_lossy(b)),
+            }),
     }
 }
 

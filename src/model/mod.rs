@@ -324,9 +324,7 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
         )
     };
     // Groups are independent: one contiguous share per core.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .min(8);
+    let threads = crate::par::cores();
     let chunk = keys.len().div_ceil(threads).max(1);
     let per_group: Vec<GroupPrediction> = std::thread::scope(|scope| {
         let handles: Vec<_> = keys

@@ -231,18 +231,14 @@ pub fn write_all(
         Some(charts::ChartFormat::Svg) | None => charts::ChartFormat::Svg,
         Some(_) => charts::ChartFormat::Both,
     };
-    let (drawn, tables) = std::thread::scope(|s| {
-        let drawing = s.spawn(|| -> anyhow::Result<_> {
+    let (drawn, tables) = crate::par::join(
+        || -> anyhow::Result<_> {
             let (drawn, chart_warnings) = charts::score_charts(scored, &tier_rows, draw)?;
             let html = html::render(scored, &tier_rows, &segment_rows, &drawn);
             Ok((drawn, chart_warnings, html))
-        });
-        let tables = write_tables(scored, &mut out, outputs, &customers, &tiers, &segments);
-        let drawn = drawing
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (drawn, tables)
-    });
+        },
+        || write_tables(scored, &mut out, outputs, &customers, &tiers, &segments),
+    );
     let migration = tables?;
     let (drawn, chart_warnings, report) = drawn?;
     warnings.extend(chart_warnings);

@@ -89,7 +89,7 @@ pub fn csv<T: Table + Sync>(t: &T, w: &mut dyn Write) -> anyhow::Result<()> {
     }
     CsvOut::end(&mut out)?;
     let n = t.len();
-    let threads = std::thread::available_parallelism().map_or(1, |k| k.get().min(8));
+    let threads = crate::par::cores();
     if n < 4 * CSV_CHUNK || threads == 1 {
         t.rows(&mut out, 0..n)?;
         out.finish()?;
