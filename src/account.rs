@@ -547,7 +547,7 @@ pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
     } else {
         s.flags[i]
             .iter()
-            .map(|f: &Flag| (l.flag(*f).to_string(), flag_advice(l, *f).to_string()))
+            .map(|f: Flag| (l.flag(f).to_string(), flag_advice(l, f).to_string()))
             .collect()
     };
     sections.push(Section {

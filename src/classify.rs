@@ -72,6 +72,52 @@ impl Flag {
     }
 }
 
+/// The flags raised on one customer: a set kept in one byte (a million customers' flags
+/// are a million bytes, not a million lists). Iterates in [`Flag`] order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags(u8);
+
+impl Flags {
+    const EVERY: [Flag; 5] = [
+        Flag::SingleProductLine,
+        Flag::Declining,
+        Flag::Overdue,
+        Flag::OneOffProject,
+        Flag::HighValueAtRisk,
+    ];
+
+    pub fn insert(&mut self, f: Flag) {
+        self.0 |= 1 << f as u8;
+    }
+
+    pub fn contains(self, f: Flag) -> bool {
+        self.0 & (1 << f as u8) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// The flags raised, in [`Flag`] order.
+    pub fn iter(self) -> impl Iterator<Item = Flag> {
+        Self::EVERY.into_iter().filter(move |&f| self.contains(f))
+    }
+}
+
+impl FromIterator<Flag> for Flags {
+    fn from_iter<I: IntoIterator<Item = Flag>>(it: I) -> Flags {
+        let mut s = Flags::default();
+        for f in it {
+            s.insert(f);
+        }
+        s
+    }
+}
+
 /// How likely a customer is to buy in the horizon (最可能购买 / 可能购买 / unlikely).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -109,10 +155,10 @@ impl BuyerClass {
 pub fn rank(c: &Customers, s: &Scores) -> Vec<usize> {
     // Sorted by keys that hold the values (descending: complemented), so that the sort
     // reads no column at random; only customers equal in both are then ordered by id.
-    let mut keyed: Vec<(u64, u64, u32)> = (0..c.len())
+    let keyed: Vec<(u64, u64, u32)> = (0..c.len())
         .map(|i| (!order_key(s.value[i]), !order_key(c.monetary[i]), i as u32))
         .collect();
-    keyed.sort_unstable();
+    let mut keyed = crate::par::sort(keyed);
     for tied in keyed.chunk_by_mut(|a, b| (a.0, a.1) == (b.0, b.1)) {
         if tied.len() > 1 {
             tied.sort_unstable_by(|a, b| c.id[a.2 as usize].cmp(&c.id[b.2 as usize]));
@@ -125,6 +171,18 @@ pub fn rank(c: &Customers, s: &Scores) -> Vec<usize> {
 /// Customers of an industry with its own rule are cut among themselves by that rule.
 pub fn tiers(c: &Customers, s: &Scores, order: &[usize], settings: &Settings) -> Vec<Tier> {
     let overrides = settings.tiers.industry_rules();
+    let default = settings.tiers.default_rule();
+    let mut out = vec![Tier::Ordinary; c.len()];
+    let mut apply = |members: &[usize], rule: &TierRule| {
+        for (&i, t) in members.iter().zip(cut(members, rule, c, s)) {
+            out[i] = t;
+        }
+    };
+    if overrides.is_empty() {
+        // One group, already in rank order: no industry to read.
+        apply(order, &default);
+        return out;
+    }
     let mut groups: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
     for &i in order {
         let key = c.industry[i]
@@ -132,13 +190,8 @@ pub fn tiers(c: &Customers, s: &Scores, order: &[usize], settings: &Settings) ->
             .filter(|ind| overrides.contains_key(*ind));
         groups.entry(key).or_default().push(i);
     }
-    let default = settings.tiers.default_rule();
-    let mut out = vec![Tier::Ordinary; c.len()];
     for (industry, members) in groups {
-        let rule = industry.map_or(&default, |ind| &overrides[ind]);
-        for (i, t) in members.iter().zip(cut(&members, rule, c, s)) {
-            out[*i] = t;
-        }
+        apply(&members, industry.map_or(&default, |ind| &overrides[ind]));
     }
     out
 }
@@ -211,29 +264,29 @@ pub fn flags(
     f: &FlagSettings,
     p_alive: &[Option<f64>],
     b: &BuyerSettings,
-) -> Vec<Vec<Flag>> {
+) -> Vec<Flags> {
     let one_off_floor = quantile(&c.monetary, f.one_off_quantile);
     let at_risk_floor = quantile(&c.monetary, b.at_risk_value_quantile);
     (0..c.len())
         .map(|i| {
-            let mut out = Vec::new();
+            let mut out = Flags::default();
             if c.product_lines[i] == Some(1) && c.frequency[i] >= f.single_line_min_frequency {
-                out.push(Flag::SingleProductLine);
+                out.insert(Flag::SingleProductLine);
             }
             if c.revenue_prior[i] > 0.0 && c.trend[i] <= f.declining_trend {
-                out.push(Flag::Declining);
+                out.insert(Flag::Declining);
             }
             if c.order_days[i] >= f.overdue_min_order_days
                 && c.overdue[i].is_some_and(|o| o >= f.overdue_ratio)
             {
-                out.push(Flag::Overdue);
+                out.insert(Flag::Overdue);
             }
             if c.order_days[i] == 1
                 && c.monetary[i] > 0.0
                 && c.monetary[i] >= one_off_floor
                 && c.recency_days[i] >= f.one_off_min_days
             {
-                out.push(Flag::OneOffProject);
+                out.insert(Flag::OneOffProject);
             }
             if c.monetary[i] > 0.0
                 && c.monetary[i] >= at_risk_floor
@@ -243,7 +296,7 @@ pub fn flags(
                     .flatten()
                     .is_some_and(|p| p < b.at_risk_p_alive)
             {
-                out.push(Flag::HighValueAtRisk);
+                out.insert(Flag::HighValueAtRisk);
             }
             out
         })
@@ -257,9 +310,9 @@ pub fn quantile(values: &[f64], q: f64) -> f64 {
         return f64::INFINITY;
     }
     let mut v = values.to_vec();
-    v.sort_unstable_by(f64::total_cmp);
     let k = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
-    v[k - 1]
+    // The k-th smallest without sorting the rest (a million values: a pass, not a sort).
+    *v.select_nth_unstable_by(k - 1, f64::total_cmp).1
 }
 
 #[cfg(test)]
@@ -388,11 +441,14 @@ mod tests {
             &p_alive,
             &BuyerSettings::default(),
         );
-        assert_eq!(f[0], [Flag::SingleProductLine]);
-        assert_eq!(f[1], [Flag::Declining, Flag::Overdue]);
+        let list = |k: usize| f[k].iter().collect::<Vec<_>>();
+        assert_eq!(list(0), [Flag::SingleProductLine]);
+        assert_eq!(list(1), [Flag::Declining, Flag::Overdue]);
         // Top-revenue customers with P(alive) below 0.5 are at risk.
-        assert_eq!(f[2], [Flag::OneOffProject, Flag::HighValueAtRisk]);
-        assert_eq!(f[3], [Flag::HighValueAtRisk]);
+        assert_eq!(list(2), [Flag::OneOffProject, Flag::HighValueAtRisk]);
+        assert_eq!(list(3), [Flag::HighValueAtRisk]);
+        assert_eq!(f[2].len(), 2);
+        assert!(!f[2].contains(Flag::Declining));
         let f = flags(&c, &FlagSettings::default(), &[], &BuyerSettings::default());
         assert!(f[3].is_empty(), "no model, no at-risk flag");
     }
@@ -425,5 +481,33 @@ mod tests {
         assert_eq!(quantile(&[5.0, 1.0, 3.0, 2.0, 4.0], 0.5), 3.0);
         assert_eq!(quantile(&[7.0], 0.0), 7.0);
         assert_eq!(quantile(&[], 0.5), f64::INFINITY);
+    }
+
+    #[test]
+    fn quantile_is_the_kth_of_the_sorted_values() {
+        // Ties, negatives and zeros of both signs, against a full sort.
+        let mut x = 12345u64;
+        let values: Vec<f64> = (0..2001)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                match x >> 61 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    _ => ((x >> 33) % 500) as f64 - 100.0,
+                }
+            })
+            .collect();
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        for q in [0.0, 0.01, 0.1, 0.5, 0.9, 0.99, 1.0] {
+            let k = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+            assert_eq!(
+                quantile(&values, q).to_bits(),
+                sorted[k - 1].to_bits(),
+                "q {q}"
+            );
+        }
     }
 }

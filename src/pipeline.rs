@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::attributes::Attributes;
-use crate::classify::{self, BuyerClass, Flag, Tier};
+use crate::classify::{self, BuyerClass, Flags, Tier};
 use crate::compare::{self, Comparison, RunRow};
 use crate::config::Settings;
 use crate::error::InputError;
@@ -72,7 +72,7 @@ pub struct Scored {
     pub customers: Customers,
     pub scores: Scores,
     pub tiers: Vec<Tier>,
-    pub flags: Vec<Vec<Flag>>,
+    pub flags: Vec<Flags>,
     pub predictions: Predictions,
     /// From `p_buy`; `None` without a model.
     pub buyer_class: Vec<Option<BuyerClass>>,
@@ -253,8 +253,8 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
     timings.score_ms = t.elapsed().as_millis() as u64;
 
     let t = Instant::now();
-    let order = classify::rank(&customers, &scores);
-    let (flags, tiers) = crate::par::join(
+    // The flags do not depend on the rank: they are raised while the rank is sorted.
+    let (flags, (order, tiers)) = crate::par::join(
         || {
             classify::flags(
                 &customers,
@@ -263,24 +263,23 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
                 &req.settings.buyers,
             )
         },
-        || classify::tiers(&customers, &scores, &order, &req.settings),
+        || {
+            let order = classify::rank(&customers, &scores);
+            let tiers = classify::tiers(&customers, &scores, &order, &req.settings);
+            (order, tiers)
+        },
     );
     // From here on the columns are in rank order, so reports read them front to back.
-    // The customer columns on a thread of their own, the rest on this one.
-    let (customers, (scores, tiers, flags)) = crate::par::join(
+    // The customer columns on two threads of their own (`Customers::gather`), the rest here.
+    let (customers, (scores, tiers, flags, predictions)) = crate::par::join(
         || customers.gather(&order),
         || {
             let scores = scores.gather(&order);
             let tiers: Vec<Tier> = order.iter().map(|&i| tiers[i]).collect();
-            let mut flags = flags;
-            let flags: Vec<Vec<Flag>> = order
-                .iter()
-                .map(|&i| std::mem::take(&mut flags[i]))
-                .collect();
-            (scores, tiers, flags)
+            let flags: Vec<Flags> = order.iter().map(|&i| flags[i]).collect();
+            (scores, tiers, flags, predictions.gather(&order))
         },
     );
-    let predictions = predictions.gather(&order);
     let buyer_class = predictions
         .p_buy
         .iter()

@@ -51,7 +51,14 @@ impl Predictions {
 
     /// The predictions in the given order (see [`Customers::gather`]).
     pub fn gather(&self, order: &[usize]) -> Predictions {
-        let g = |v: &Vec<Option<f64>>| order.iter().map(|&i| v[i]).collect();
+        // Without a model every column is empty: no need to read it at random.
+        let g = |v: &Vec<Option<f64>>| {
+            if v.iter().all(Option::is_none) {
+                vec![None; order.len()]
+            } else {
+                order.iter().map(|&i| v[i]).collect()
+            }
+        };
         Predictions {
             p_alive: g(&self.p_alive),
             expected_purchases: g(&self.expected_purchases),

@@ -180,7 +180,7 @@ pub fn render(s: &Scored, tiers: &[GroupRow], segments: &[GroupRow], charts: &[D
         )
     );
     for i in 0..n.min(TOP_ACCOUNTS) {
-        let flags: Vec<&str> = s.flags[i].iter().map(|f| l.flag(*f)).collect();
+        let flags: Vec<&str> = s.flags[i].iter().map(|f| l.flag(f)).collect();
         let _ = writeln!(
             h,
             "<tr>{}<td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
@@ -211,7 +211,7 @@ pub fn render(s: &Scored, tiers: &[GroupRow], segments: &[GroupRow], charts: &[D
         esc(l.t("Flags to act on"))
     );
     for flag in Flag::ALL {
-        let who: Vec<usize> = (0..n).filter(|&i| s.flags[i].contains(&flag)).collect();
+        let who: Vec<usize> = (0..n).filter(|&i| s.flags[i].contains(flag)).collect();
         let _ = writeln!(
             h,
             "<h3>{} <span class=\"note\">({})</span></h3>\n<p class=\"note\">{}</p>",

@@ -70,7 +70,7 @@ pub fn write<S: Sink>(s: &Scored, out: &mut S, rows: std::ops::Range<usize>) -> 
             if k > 0 {
                 flags.push(';');
             }
-            flags.push_str(lang.flag(*f));
+            flags.push_str(lang.flag(f));
         }
         out.int(i as i64 + 1)
             .text(&c.id[i])
