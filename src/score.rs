@@ -84,7 +84,11 @@ pub fn quantile_scores(
         })
         .collect();
     keyed.sort_unstable();
-    let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i as usize).collect();
+    // Each value is read back from its key: no read of `values` at random.
+    let value = |p: usize| {
+        let k = keyed[p].0;
+        value_of_key(if higher_is_better { k } else { !k })
+    };
     let mut scores = vec![0u8; n];
     let mut bins: Vec<Bin> = (1..=cuts.len() as u8 + 1)
         .map(|score| Bin {
@@ -96,15 +100,15 @@ pub fn quantile_scores(
         .collect();
     let mut p = 0;
     while p < n {
-        let v = values[order[p]];
+        let v = value(p);
         let mut q = p;
-        while q < n && values[order[q]] == v {
+        while q < n && value(q) == v {
             q += 1;
         }
         let position = (p as f64 + (q - p) as f64 / 2.0) / n as f64;
         let score = 1 + cuts.iter().filter(|&&c| c <= position).count() as u8;
-        for &i in &order[p..q] {
-            scores[i] = score;
+        for &(_, i) in &keyed[p..q] {
+            scores[i as usize] = score;
         }
         let bin = &mut bins[score as usize - 1];
         bin.customers += q - p;
@@ -123,6 +127,15 @@ pub fn order_key(x: f64) -> u64 {
     } else {
         bits | 1 << 63
     }
+}
+
+/// The value whose [`order_key`] is `key`.
+pub fn value_of_key(key: u64) -> f64 {
+    f64::from_bits(if key >> 63 == 1 {
+        key & !(1 << 63)
+    } else {
+        !key
+    })
 }
 
 /// Weighted mean of the R, F, M scores on 0..100.
@@ -218,8 +231,22 @@ pub fn score(
         },
         ..Scores::default()
     };
+    // The current score and the segment depend on the cell alone: looked up, not computed
+    // per customer.
+    let side = cuts.len() + 1;
+    let cell = |i: usize| {
+        (usize::from(r[i]) - 1) * side * side + (usize::from(f[i]) - 1) * side + usize::from(m[i])
+            - 1
+    };
+    let (mut current_of, mut segment_of) = (Vec::new(), Vec::new());
+    for (r, f, m) in (1..=side as u8)
+        .flat_map(|r| (1..=side as u8).flat_map(move |f| (1..=side as u8).map(move |m| (r, f, m))))
+    {
+        current_of.push(current_score(r, f, m, s));
+        segment_of.push(s.segments.iter().position(|rule| rule.matches(r, f, m)));
+    }
     for i in 0..c.len() {
-        let current = current_score(r[i], f[i], m[i], s);
+        let current = current_of[cell(i)];
         let parts = PotentialParts {
             growth: (c.trend[i] + 1.0) / 2.0,
             breadth: c.product_lines[i]
@@ -241,11 +268,7 @@ pub fn score(
             .push(round2((1.0 - pw) * current + pw * potential));
         out.current.push(round2(current));
         out.potential.push(round2(potential));
-        out.segment.push(
-            s.segments
-                .iter()
-                .position(|rule| rule.matches(r[i], f[i], m[i])),
-        );
+        out.segment.push(segment_of[cell(i)]);
     }
     out.r = r;
     out.f = f;
@@ -380,6 +403,9 @@ mod tests {
         v.sort_by(f64::total_cmp);
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&by_key), bits(&v));
+        for x in v {
+            assert_eq!(value_of_key(order_key(x)).to_bits(), x.to_bits(), "{x}");
+        }
     }
 
     #[test]
