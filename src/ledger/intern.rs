@@ -38,6 +38,20 @@ impl Interner {
         if let Some(i) = self.find(hash, text.as_bytes()) {
             return i;
         }
+        self.insert(hash, text)
+    }
+
+    /// Like [`Interner::intern`] for bytes: checked as UTF-8 only when they are new, so a
+    /// value met a million times is checked once.
+    pub fn intern_bytes(&mut self, b: &[u8]) -> Result<u32, std::str::Utf8Error> {
+        let hash = super::hash64(b);
+        if let Some(i) = self.find(hash, b) {
+            return Ok(i);
+        }
+        Ok(self.insert(hash, std::str::from_utf8(b)?))
+    }
+
+    fn insert(&mut self, hash: u64, text: &str) -> u32 {
         let index = u32::try_from(self.ends.len()).expect("more than 4 billion distinct values");
         self.bytes.push_str(text);
         self.ends.push(self.bytes.len());
@@ -131,6 +145,12 @@ mod tests {
         // A short table is searched in order, a long one through the hash table.
         assert_eq!(i.find_bytes("客户".as_bytes()), Some(1));
         assert_eq!(i.find_bytes(b"C2"), None);
+        assert_eq!(i.intern_bytes("客户".as_bytes()), Ok(1));
+        let mut j = i.clone();
+        assert_eq!(j.intern_bytes(b"C3"), Ok(3));
+        assert!(j.intern_bytes(b"\xff").is_err());
+        assert_eq!(j.len(), 4, "invalid bytes are not kept");
+        assert_eq!(j.intern("C3"), 3);
         assert_eq!((i.len(), i.get(1), i.get(2)), (3, "客户", ""));
         let long = "a customer id longer than sixteen bytes";
         assert_eq!(i.intern(long), 3);

@@ -640,9 +640,10 @@ fn number_block(parts: Vec<Pending>) -> Block {
             if r.customer != last.0 {
                 let at = r.customer as usize;
                 let len = u16::from_le_bytes([bytes[at], bytes[at + 1]]) as usize;
-                let id = std::str::from_utf8(&bytes[at + 2..at + 2 + len])
+                let id = ids
+                    .intern_bytes(&bytes[at + 2..at + 2 + len])
                     .expect("ids are checked as UTF-8 when read");
-                last = (r.customer, ids.intern(id));
+                last = (r.customer, id);
             }
             r.customer = last.1;
             if !products.is_empty() && r.product != NONE {
