@@ -81,12 +81,13 @@ impl OutDir {
         }
         let file =
             fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-        let mut w = BufWriter::with_capacity(1 << 20, file);
+        let mut w = BufWriter::with_capacity(1 << 20, Writeback::new(file));
         write(&mut w).with_context(|| format!("cannot write {}", self.dir.join(name).display()))?;
         let file = w
             .into_inner()
             .map_err(|e| e.into_error())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+            .with_context(|| format!("cannot write {}", path.display()))?
+            .file;
         file.sync_all()
             .with_context(|| format!("cannot sync {}", path.display()))?;
         self.staged.push(name.to_string());
@@ -115,6 +116,61 @@ impl OutDir {
         self.committed = true;
         let _ = fs::remove_dir_all(&self.staging);
         Ok(())
+    }
+}
+
+/// A file being written that asks the kernel to start writing each 8 MiB to disk as soon
+/// as it is complete (Linux `sync_file_range`), so that the `fsync` at the end waits for the
+/// last few megabytes instead of the whole file (170 MB for a million customers).
+struct Writeback {
+    file: fs::File,
+    written: u64,
+    started: u64,
+}
+
+impl Writeback {
+    const STEP: u64 = 8 << 20;
+
+    fn new(file: fs::File) -> Writeback {
+        Writeback {
+            file,
+            written: 0,
+            started: 0,
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn start_writeback(&mut self) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a plain system call on a file descriptor we own; it reads no memory of
+        // ours. A failure only means the data is written at the fsync instead.
+        unsafe {
+            libc::sync_file_range(
+                self.file.as_raw_fd(),
+                self.started as i64,
+                (self.written - self.started) as i64,
+                libc::SYNC_FILE_RANGE_WRITE,
+            );
+        }
+        self.started = self.written;
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn start_writeback(&mut self) {}
+}
+
+impl Write for Writeback {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.started >= Self::STEP {
+            self.start_writeback();
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
     }
 }
 

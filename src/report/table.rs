@@ -80,8 +80,8 @@ pub trait Table {
 /// Rows formatted per thread and round when a CSV is written by several threads.
 const CSV_CHUNK: usize = 1 << 15;
 
-/// The table as CSV with a header line. A long table is formatted by several threads, a
-/// chunk of rows each per round, and the chunks written in order: the bytes are the same.
+/// The table as CSV with a header line. A long table is formatted in chunks of rows by one
+/// thread per core while this thread writes the chunks out in order: the bytes are the same.
 pub fn csv<T: Table + Sync>(t: &T, w: &mut dyn Write) -> anyhow::Result<()> {
     let mut out = CsvOut::new(w);
     for c in t.columns() {
@@ -96,33 +96,60 @@ pub fn csv<T: Table + Sync>(t: &T, w: &mut dyn Write) -> anyhow::Result<()> {
         return Ok(());
     }
     out.finish()?;
-    let format = |buf: &mut Vec<u8>, rows: Range<usize>| -> anyhow::Result<()> {
-        buf.clear();
-        let mut out = CsvOut::new(buf);
-        t.rows(&mut out, rows)?;
-        Ok(out.finish()?)
-    };
-    let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); threads];
-    for round in (0..n).step_by(threads * CSV_CHUNK) {
-        let chunk = |k: usize| (round + k * CSV_CHUNK).min(n)..(round + (k + 1) * CSV_CHUNK).min(n);
-        std::thread::scope(|s| -> anyhow::Result<()> {
-            let (first, rest) = bufs.split_first_mut().expect("one buffer per thread");
-            let others: Vec<_> = rest
-                .iter_mut()
-                .enumerate()
-                .map(|(k, buf)| s.spawn(move || format(buf, chunk(k + 1))))
-                .collect();
-            format(first, chunk(0))?;
-            for h in others {
-                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?;
-            }
-            Ok(())
-        })?;
-        for buf in &bufs {
-            w.write_all(buf)?;
-        }
+    let chunks = n.div_ceil(CSV_CHUNK);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // Two buffers per thread go round: a thread takes a buffer before it claims the next
+    // chunk, so chunks are claimed in order and the earliest one not yet written always has
+    // a buffer (no thread waits for a buffer that only it could free).
+    let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    for _ in 0..2 * threads {
+        free_tx.send(Vec::new()).expect("the receiver is here");
     }
-    Ok(())
+    let free_rx = std::sync::Mutex::new(free_rx);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, anyhow::Result<Vec<u8>>)>();
+    std::thread::scope(|s| -> anyhow::Result<()> {
+        // Moved in: when this thread stops (at the end or at an error), the formatting
+        // threads' channels close and they stop too.
+        let (free_tx, done_rx) = (free_tx, done_rx);
+        for _ in 0..threads {
+            let (done_tx, free_rx, next) = (done_tx.clone(), &free_rx, &next);
+            s.spawn(move || loop {
+                let Ok(mut buf) = free_rx
+                    .lock()
+                    .map_err(drop)
+                    .and_then(|r| r.recv().map_err(drop))
+                else {
+                    return; // the writer has stopped
+                };
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if k >= chunks {
+                    return;
+                }
+                buf.clear();
+                let mut out = CsvOut::new(&mut buf);
+                let rows = k * CSV_CHUNK..((k + 1) * CSV_CHUNK).min(n);
+                let formatted = t.rows(&mut out, rows).and_then(|()| Ok(out.finish()?));
+                if done_tx.send((k, formatted.map(|()| buf))).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        // Chunks arrive in any order and are written in order.
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut written = 0;
+        for (k, buf) in done_rx {
+            waiting.insert(k, buf?);
+            while let Some(buf) = waiting.remove(&written) {
+                w.write_all(&buf)?;
+                written += 1;
+                // Fails only when every thread has finished.
+                let _ = free_tx.send(buf);
+            }
+        }
+        anyhow::ensure!(written == chunks, "a formatting thread stopped early");
+        Ok(())
+    })
 }
 
 /// The table as a JSON array of objects.
@@ -582,5 +609,33 @@ mod tests {
         assert_eq!(threaded.len(), one.len());
         assert!(threaded == one);
         assert_eq!(one.iter().filter(|&&c| c == b'\n').count(), t.len() + 1);
+    }
+
+    /// A table whose formatting fails at one row.
+    struct FailsAt(usize);
+
+    impl Table for FailsAt {
+        fn columns(&self) -> &'static [Column] {
+            &MANY[..1]
+        }
+        fn len(&self) -> usize {
+            9 * CSV_CHUNK
+        }
+        fn rows<S: Sink>(&self, out: &mut S, rows: Range<usize>) -> anyhow::Result<()> {
+            for i in rows {
+                anyhow::ensure!(i != self.0, "row {i} cannot be written");
+                out.int(i as i64).end()?;
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failing_row_stops_the_threaded_csv_with_its_error() {
+        for at in [0, 3 * CSV_CHUNK + 5, 9 * CSV_CHUNK - 1] {
+            let mut w = Vec::new();
+            let e = csv(&FailsAt(at), &mut w).unwrap_err();
+            assert_eq!(e.to_string(), format!("row {at} cannot be written"));
+        }
     }
 }
