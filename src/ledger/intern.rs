@@ -23,6 +23,19 @@ pub struct Interner {
     table: HashTable<Slot>,
     bytes: String,
     ends: Vec<usize>,
+    /// (length, first 8 bytes) of the first [`SMALL`] texts, for [`Interner::find_bytes`].
+    small: Vec<(usize, u64)>,
+}
+
+/// Up to this many texts, [`Interner::find_bytes`] searches in order without hashing.
+const SMALL: usize = 16;
+
+/// The first 8 bytes (fewer, zero-padded, for a shorter text) as one integer.
+fn prefix(b: &[u8]) -> u64 {
+    let mut p = [0u8; 8];
+    let n = b.len().min(8);
+    p[..n].copy_from_slice(&b[..n]);
+    u64::from_le_bytes(p)
 }
 
 impl Interner {
@@ -55,6 +68,9 @@ impl Interner {
         let index = u32::try_from(self.ends.len()).expect("more than 4 billion distinct values");
         self.bytes.push_str(text);
         self.ends.push(self.bytes.len());
+        if self.small.len() < SMALL {
+            self.small.push((text.len(), prefix(text.as_bytes())));
+        }
         let mut inline = [0u8; INLINE];
         if text.len() <= INLINE {
             inline[..text.len()].copy_from_slice(text.as_bytes());
@@ -88,15 +104,13 @@ impl Interner {
     /// The index of the text with these bytes, if it was interned. A table of a few texts
     /// (product lines, industries) is searched in order, without hashing.
     pub fn find_bytes(&self, b: &[u8]) -> Option<u32> {
-        if self.ends.len() <= 16 {
-            let mut start = 0;
-            for (i, &end) in self.ends.iter().enumerate() {
-                if end - start == b.len() && &self.bytes.as_bytes()[start..end] == b {
-                    return Some(i as u32);
-                }
-                start = end;
-            }
-            return None;
+        if self.ends.len() <= SMALL {
+            // Length and first 8 bytes compared as integers; the rest only on a match.
+            let p = prefix(b);
+            return (0..self.small.len() as u32).find(|&i| {
+                let (len, q) = self.small[i as usize];
+                len == b.len() && q == p && (len <= 8 || self.text(i).as_bytes() == b)
+            });
         }
         self.find(super::hash64(b), b)
     }
@@ -145,6 +159,19 @@ mod tests {
         // A short table is searched in order, a long one through the hash table.
         assert_eq!(i.find_bytes("客户".as_bytes()), Some(1));
         assert_eq!(i.find_bytes(b"C2"), None);
+        // Same first 8 bytes, different lengths or tails; and zero bytes in the text.
+        let mut k = Interner::default();
+        for t in ["Hardware", "Hardware2", "Hardware3", "Hard", "Hard\0", ""] {
+            k.intern(t);
+        }
+        for (n, t) in ["Hardware", "Hardware2", "Hardware3", "Hard", "Hard\0", ""]
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(k.find_bytes(t.as_bytes()), Some(n as u32), "{t:?}");
+        }
+        assert_eq!(k.find_bytes(b"Hardware4"), None);
+        assert_eq!(k.find_bytes(b"Hard\0\0"), None);
         assert_eq!(i.intern_bytes("客户".as_bytes()), Ok(1));
         let mut j = i.clone();
         assert_eq!(j.intern_bytes(b"C3"), Ok(3));
