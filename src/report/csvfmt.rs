@@ -30,10 +30,23 @@ impl<'w> CsvOut<'w> {
 
     /// A text field, made safe for spreadsheets ([`cell`]) and quoted when it holds a
     /// comma, a quote or a line break.
+    #[inline]
     pub fn text(&mut self, s: &str) -> &mut Self {
         self.sep();
+        // Most cells (ids, names of tiers and segments, empty cells) need neither a quote
+        // nor a leading `'`: copied as they are.
+        let b = s.as_bytes();
+        if !risky_start(b) && !b.iter().any(|&c| needs_quotes(c)) {
+            self.buf.extend_from_slice(b);
+            return self;
+        }
+        self.text_escaped(s)
+    }
+
+    /// A text cell that needs a leading `'` ([`cell`]) or quotes.
+    fn text_escaped(&mut self, s: &str) -> &mut Self {
         let s = &*cell(s);
-        if s.bytes().any(|c| matches!(c, b',' | b'"' | b'\n' | b'\r')) {
+        if s.bytes().any(needs_quotes) {
             self.buf.push(b'"');
             for c in s.bytes() {
                 if c == b'"' {
@@ -117,15 +130,22 @@ impl<'w> CsvOut<'w> {
     }
 }
 
+/// Whether text starting so could be run as a formula by a spreadsheet.
+fn risky_start(b: &[u8]) -> bool {
+    matches!(b.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+}
+
+/// Whether a field holding this byte must be quoted (RFC 4180).
+fn needs_quotes(c: u8) -> bool {
+    matches!(c, b',' | b'"' | b'\n' | b'\r')
+}
+
 /// A text cell that a spreadsheet will show as text, never run as a formula (the OWASP
 /// CSV-injection rule): text that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
 /// gets a leading `'`. Text that is a plain number (`-12`, `+3.5`) is left alone, so numbers
 /// keep their signs. Every text cell of every CSV we write goes through here.
 pub fn cell(s: &str) -> std::borrow::Cow<'_, str> {
-    let risky = matches!(
-        s.as_bytes().first(),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-    );
+    let risky = risky_start(s.as_bytes());
     // Checked only for risky text: most cells are not, and this is on every cell's path.
     let plain_number = || {
         s.parse::<f64>().is_ok_and(f64::is_finite)
