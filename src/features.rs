@@ -91,7 +91,7 @@ pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFact
     let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
     let (mut from, mut seen) = (0, 0);
     for (k, b) in ledger.blocks.iter().enumerate() {
-        seen += b.rows.len();
+        seen += b.row_count();
         if seen * threads >= rows * (ranges.len() + 1) && ranges.len() + 1 < threads {
             ranges.push(from..k + 1);
             from = k + 1;
@@ -152,17 +152,17 @@ fn compute_blocks(
         let n = block.ids.len();
         start.clear();
         start.resize(n + 1, 0);
-        for r in &block.rows {
+        for r in block.rows() {
             start[r.customer as usize + 1] += 1;
         }
         for i in 0..n {
             start[i + 1] += start[i];
         }
         grouped.clear();
-        grouped.resize(block.rows.len(), Row::default());
+        grouped.resize(block.row_count(), Row::default());
         {
             let mut fill = start[..n].to_vec();
-            for r in &block.rows {
+            for r in block.rows() {
                 let slot = &mut fill[r.customer as usize];
                 grouped[*slot as usize] = *r;
                 *slot += 1;

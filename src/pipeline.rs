@@ -179,8 +179,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         .filter_map(|id| {
             let (block, k) = ledger.find_customer(id)?;
             let rows = block
-                .rows
-                .iter()
+                .rows()
                 .filter(|r| r.customer == k && r.day <= as_of)
                 .map(|r| {
                     let product = (r.product != ledger::NONE)

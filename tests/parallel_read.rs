@@ -32,7 +32,7 @@ fn rows(l: &Ledger) -> Vec<String> {
     let mut v: Vec<String> = l
         .blocks
         .iter()
-        .flat_map(|b| b.rows.iter().map(move |r| (b, r)))
+        .flat_map(|b| b.rows().map(move |r| (b, r)))
         .map(|(b, r)| {
             format!(
                 "{}|{}|{}|{}|{}|{}",

@@ -115,8 +115,10 @@ fn block_of(hash: u64) -> usize {
 /// The rows of some customers, and their ids.
 #[derive(Debug, Default, Clone)]
 pub struct Block {
-    /// Every row of these customers; `customer` is an index in `ids`.
-    pub rows: Vec<Row>,
+    /// Every row of these customers, in parts as the readers left them (each reader's rows
+    /// of the block stay where they were written, not copied together); `customer` is an
+    /// index in `ids`.
+    parts: Vec<Vec<Row>>,
     pub ids: Interner,
     /// The index of this block's first customer among all the ledger's customers, which are
     /// numbered block by block.
@@ -148,7 +150,7 @@ impl Ledger {
             first_day: rows.iter().map(|r| r.day).min(),
             last_day: rows.iter().map(|r| r.day).max(),
             blocks: vec![Block {
-                rows,
+                parts: vec![rows],
                 ids,
                 first: 0,
             }],
@@ -158,18 +160,18 @@ impl Ledger {
 
     /// Every row, block by block.
     pub fn rows(&self) -> impl Iterator<Item = &Row> {
-        self.blocks.iter().flat_map(|b| &b.rows)
+        self.blocks.iter().flat_map(Block::rows)
     }
 
     /// Every row with its customer's index among all customers.
     pub fn rows_by_customer(&self) -> impl Iterator<Item = (u32, &Row)> {
         self.blocks
             .iter()
-            .flat_map(|b| b.rows.iter().map(move |r| (b.first + r.customer, r)))
+            .flat_map(|b| b.rows().map(move |r| (b.first + r.customer, r)))
     }
 
     pub fn row_count(&self) -> usize {
-        self.blocks.iter().map(|b| b.rows.len()).sum()
+        self.blocks.iter().map(Block::row_count).sum()
     }
 
     /// Customers with at least one row.
@@ -202,12 +204,12 @@ impl Ledger {
             .blocks
             .iter()
             .map(|b| Block {
-                rows: b.rows.iter().filter(|r| r.day <= day).copied().collect(),
+                parts: vec![b.rows().filter(|r| r.day <= day).copied().collect()],
                 ids: b.ids.clone(),
                 first: b.first,
             })
             .collect();
-        let days = || blocks.iter().flat_map(|b| &b.rows).map(|r| r.day);
+        let days = || blocks.iter().flat_map(Block::rows).map(|r| r.day);
         Ledger {
             first_day: days().min(),
             last_day: days().max(),
@@ -624,11 +626,10 @@ fn number_customers(pending: Vec<Vec<Pending>>) -> Vec<Block> {
 }
 
 /// One block: its parts' rows in order, each id replaced by its index in the block's table.
-fn number_block(parts: Vec<Pending>) -> Block {
-    let total: usize = parts.iter().map(|p| p.rows.len()).sum();
+fn number_block(pending: Vec<Pending>) -> Block {
     let mut ids = Interner::default();
-    let mut rows: Vec<Row> = Vec::new();
-    for part in parts {
+    let mut parts: Vec<Vec<Row>> = Vec::new();
+    for part in pending {
         let Pending {
             rows: mut part_rows,
             ids: bytes,
@@ -653,18 +654,25 @@ fn number_block(parts: Vec<Pending>) -> Block {
                 r.industry = industries[r.industry as usize];
             }
         }
-        if rows.is_empty() {
-            // The first part's rows are taken over, not copied.
-            rows = part_rows;
-            rows.reserve_exact(total - rows.len());
-        } else {
-            rows.extend_from_slice(&part_rows);
+        if !part_rows.is_empty() {
+            parts.push(part_rows);
         }
     }
     Block {
-        rows,
+        parts,
         ids,
         first: 0,
+    }
+}
+
+impl Block {
+    /// Every row of the block.
+    pub fn rows(&self) -> impl Iterator<Item = &Row> + Clone {
+        self.parts.iter().flatten()
+    }
+
+    pub fn row_count(&self) -> usize {
+        self.parts.iter().map(Vec::len).sum()
     }
 }
 
