@@ -212,16 +212,21 @@ pub fn score(
         || quantile_scores(&c.monetary, cuts, true),
     );
 
-    // Attribute-based parts: influence scaled by the largest, size by rank share.
-    let influence: Vec<Option<f64>> = (0..c.len())
-        .map(|i| attrs.and_then(|a| a.influence(&c.id[i])))
-        .collect();
-    let max_influence = influence.iter().flatten().fold(0.0f64, |a, &b| a.max(b));
-    let sizes: Vec<Option<f64>> = (0..c.len())
-        .map(|i| attrs.and_then(|a| a.size(&c.id[i])))
-        .collect();
-    let size_share = rank_shares(&sizes);
-    let predicted_share = clv.map(rank_shares).unwrap_or_else(|| vec![None; c.len()]);
+    // Attribute-based parts: influence scaled by the largest, size by rank share. Without
+    // an attributes file (or a model) there are no columns to fill with `None`.
+    let influence: Option<Vec<Option<f64>>> =
+        attrs.map(|a| c.id.iter().map(|id| a.influence(id)).collect());
+    let max_influence = influence
+        .iter()
+        .flatten()
+        .flatten()
+        .fold(0.0f64, |a, &b| a.max(b));
+    let size_share: Option<Vec<Option<f64>>> = attrs.map(|a| {
+        let sizes: Vec<Option<f64>> = c.id.iter().map(|id| a.size(id)).collect();
+        rank_shares(&sizes)
+    });
+    let predicted_share = clv.map(rank_shares);
+    let at = |v: &Option<Vec<Option<f64>>>, i: usize| v.as_ref().and_then(|v| v[i]);
 
     let mut out = Scores {
         edges: RfmEdges {
@@ -253,11 +258,11 @@ pub fn score(
                 .filter(|_| product_lines > 0)
                 .map(|n| 1.0 - f64::from(n) / product_lines as f64),
             steadiness: c.cycle_cv[i].map_or(0.5, |cv| 1.0 / (1.0 + cv)),
-            influence: influence[i]
+            influence: at(&influence, i)
                 .filter(|_| max_influence > 0.0)
                 .map(|v| (v / max_influence).clamp(0.0, 1.0)),
-            size: size_share[i],
-            predicted: predicted_share[i],
+            size: at(&size_share, i),
+            predicted: at(&predicted_share, i),
         };
         if keep.contains(&i) {
             out.kept_parts.push((c.id[i].clone(), parts));

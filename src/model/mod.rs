@@ -50,21 +50,21 @@ impl Predictions {
     }
 
     /// The predictions in the given order (see [`Customers::gather`]).
-    pub fn gather(&self, order: &[usize]) -> Predictions {
-        // Without a model every column is empty: no need to read it at random.
-        let g = |v: &Vec<Option<f64>>| {
+    pub fn gather(self, order: &[usize]) -> Predictions {
+        // Without a model every column is empty: in any order the same, kept as it is.
+        let g = |v: Vec<Option<f64>>| {
             if v.iter().all(Option::is_none) {
-                vec![None; order.len()]
+                v
             } else {
                 order.iter().map(|&i| v[i]).collect()
             }
         };
         Predictions {
-            p_alive: g(&self.p_alive),
-            expected_purchases: g(&self.expected_purchases),
-            p_buy: g(&self.p_buy),
-            expected_spend: g(&self.expected_spend),
-            clv: g(&self.clv),
+            p_alive: g(self.p_alive),
+            expected_purchases: g(self.expected_purchases),
+            p_buy: g(self.p_buy),
+            expected_spend: g(self.expected_spend),
+            clv: g(self.clv),
         }
     }
 }
