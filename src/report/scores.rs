@@ -57,7 +57,17 @@ pub fn write<S: Sink>(s: &Scored, out: &mut S, rows: std::ops::Range<usize>) -> 
     let lang = s.lang;
     let mut cell = String::with_capacity(3);
     let mut flags = String::new();
+    let end = rows.end;
     for i in rows {
+        // The id and industry texts lie wherever they were allocated, in no order: asking
+        // for a later row's texts now overlaps their cache misses with this row's work
+        // (on a million customers these misses were most of the text cells' time).
+        if let Some(ahead) = (i + PREFETCH_ROWS < end).then_some(i + PREFETCH_ROWS) {
+            prefetch(c.id[ahead].as_ptr());
+            if let Some(ind) = &c.industry[ahead] {
+                prefetch(ind.as_ptr());
+            }
+        }
         let returns_share = if c.gross[i] > 0.0 {
             c.returns[i] / c.gross[i]
         } else {
@@ -123,6 +133,21 @@ pub fn write<S: Sink>(s: &Scored, out: &mut S, rows: std::ops::Range<usize>) -> 
         out.end()?;
     }
     Ok(())
+}
+
+/// How many rows ahead [`write`] asks for the texts of a row.
+const PREFETCH_ROWS: usize = 8;
+
+/// A hint to load the cache line at `p` (a no-op where there is no such instruction).
+#[inline]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint; it never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// The customer table of a run, for the format writers.
