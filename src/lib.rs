@@ -24,6 +24,7 @@ pub mod compare;
 pub mod config;
 pub mod error;
 pub mod features;
+mod hint;
 pub mod inspect;
 pub mod lang;
 pub mod ledger;

@@ -2,6 +2,7 @@
 //! customer, in rank order. The columns are the product's contract with pipelines: their
 //! names, order and types only ever grow at the end.
 
+use crate::hint::prefetch;
 use crate::pipeline::Scored;
 use crate::report::table::{col, Column, Kind::*, Sink, Table};
 
@@ -137,18 +138,6 @@ pub fn write<S: Sink>(s: &Scored, out: &mut S, rows: std::ops::Range<usize>) -> 
 
 /// How many rows ahead [`write`] asks for the texts of a row.
 const PREFETCH_ROWS: usize = 8;
-
-/// A hint to load the cache line at `p` (a no-op where there is no such instruction).
-#[inline]
-fn prefetch(p: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint; it never faults, whatever the address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
 
 /// The customer table of a run, for the format writers.
 pub struct ScoresTable<'a>(pub &'a Scored);
