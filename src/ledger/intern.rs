@@ -23,19 +23,57 @@ pub struct Interner {
     table: HashTable<Slot>,
     bytes: String,
     ends: Vec<usize>,
-    /// (length, first 8 bytes) of the first [`SMALL`] texts, for [`Interner::find_bytes`].
-    small: Vec<(usize, u64)>,
+    /// The first [`SMALL`] texts as [`Short`] keys, for [`Interner::find_bytes`].
+    small: Vec<Short>,
+    /// For a table of up to [`SMALL`] texts: by [`Short::slot`], 0 (no text), the index + 1
+    /// of the one text there, or [`SHARED`] (several: search `small` in order).
+    slots: Vec<u8>,
 }
 
-/// Up to this many texts, [`Interner::find_bytes`] searches in order without hashing.
+/// Up to this many texts, [`Interner::find_bytes`] looks up [`Interner::slots`] instead of
+/// hashing the bytes.
 const SMALL: usize = 16;
 
-/// The first 8 bytes (fewer, zero-padded, for a shorter text) as one integer.
-fn prefix(b: &[u8]) -> u64 {
-    let mut p = [0u8; 8];
-    let n = b.len().min(8);
-    p[..n].copy_from_slice(&b[..n]);
-    u64::from_le_bytes(p)
+/// A slot of [`Interner::slots`] that more than one text falls in.
+const SHARED: u8 = u8::MAX;
+
+/// A text as integers: its length, its first 8 bytes and its last 8 (fewer, zero-padded,
+/// for a shorter text). Up to 16 bytes, equal keys mean equal texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Short {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl Short {
+    fn of(b: &[u8]) -> Short {
+        let word = |b: &[u8]| {
+            if b.len() >= 8 {
+                u64::from_le_bytes(b[..8].try_into().expect("8 bytes"))
+            } else {
+                b.iter()
+                    .enumerate()
+                    .fold(0u64, |w, (k, &c)| w | u64::from(c) << (8 * k))
+            }
+        };
+        Short {
+            len: b.len(),
+            head: word(b),
+            tail: if b.len() > 8 {
+                word(&b[b.len() - 8..])
+            } else {
+                0
+            },
+        }
+    }
+
+    /// One of 256 slots.
+    fn slot(self) -> usize {
+        ((self.head ^ self.tail.rotate_left(29) ^ self.len as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            >> 56) as usize
+    }
 }
 
 impl Interner {
@@ -69,7 +107,15 @@ impl Interner {
         self.bytes.push_str(text);
         self.ends.push(self.bytes.len());
         if self.small.len() < SMALL {
-            self.small.push((text.len(), prefix(text.as_bytes())));
+            let key = Short::of(text.as_bytes());
+            self.slots.resize(256, 0);
+            let slot = &mut self.slots[key.slot()];
+            *slot = if *slot == 0 {
+                self.small.len() as u8 + 1
+            } else {
+                SHARED
+            };
+            self.small.push(key);
         }
         let mut inline = [0u8; INLINE];
         if text.len() <= INLINE {
@@ -105,12 +151,19 @@ impl Interner {
     /// (product lines, industries) is searched in order, without hashing.
     pub fn find_bytes(&self, b: &[u8]) -> Option<u32> {
         if self.ends.len() <= SMALL {
-            // Length and first 8 bytes compared as integers; the rest only on a match.
-            let p = prefix(b);
-            return (0..self.small.len() as u32).find(|&i| {
-                let (len, q) = self.small[i as usize];
-                len == b.len() && q == p && (len <= 8 || self.text(i).as_bytes() == b)
-            });
+            if self.small.is_empty() {
+                return None;
+            }
+            // Compared as integers; past 16 bytes, the bytes too.
+            let key = Short::of(b);
+            let is = |i: usize| {
+                self.small[i] == key && (key.len <= 16 || self.text(i as u32).as_bytes() == b)
+            };
+            return match self.slots[key.slot()] {
+                0 => None,
+                SHARED => (0..self.small.len()).find(|&i| is(i)).map(|i| i as u32),
+                k => is(k as usize - 1).then_some(k as u32 - 1),
+            };
         }
         self.find(super::hash64(b), b)
     }
@@ -148,6 +201,38 @@ impl Interner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_table_finds_exactly_its_texts() {
+        // Texts over a two-letter alphabet: shared prefixes and tails, every length from
+        // 0 to 24, against a search of the texts in order.
+        let mut x = 3u64;
+        let mut text = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = (x >> 59) as usize % 25;
+            (0..len)
+                .map(|k| if x >> k & 1 == 1 { 'a' } else { 'b' })
+                .collect::<String>()
+        };
+        for _ in 0..50 {
+            let mut i = Interner::default();
+            let mut texts: Vec<String> = Vec::new();
+            for _ in 0..SMALL {
+                let t = text();
+                if !texts.contains(&t) {
+                    texts.push(t.clone());
+                }
+                i.intern(&t);
+            }
+            for _ in 0..200 {
+                let t = text();
+                let expected = texts.iter().position(|s| *s == t).map(|k| k as u32);
+                assert_eq!(i.find_bytes(t.as_bytes()), expected, "{t:?} in {texts:?}");
+            }
+        }
+    }
 
     #[test]
     fn the_same_text_gets_the_same_index() {
