@@ -427,7 +427,7 @@ impl Part<'_> {
             // One pass finds every delimiter and line break.
             let (mut start, mut field) = (0, 0);
             bounds.clear();
-            let mut hits = memchr::memchr2_iter(self.delimiter, b'\n', data);
+            let mut hits = super::split::Hits::new(data, self.delimiter);
             loop {
                 let hit = hits.next();
                 match hit {

@@ -20,6 +20,7 @@ mod intern;
 pub mod memory;
 mod parquet;
 pub mod parse;
+mod split;
 pub mod xlsx;
 
 use std::path::{Path, PathBuf};
