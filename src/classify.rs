@@ -108,16 +108,6 @@ impl Flags {
     }
 }
 
-impl FromIterator<Flag> for Flags {
-    fn from_iter<I: IntoIterator<Item = Flag>>(it: I) -> Flags {
-        let mut s = Flags::default();
-        for f in it {
-            s.insert(f);
-        }
-        s
-    }
-}
-
 /// How likely a customer is to buy in the horizon (最可能购买 / 可能购买 / unlikely).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

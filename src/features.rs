@@ -322,53 +322,14 @@ impl Customers {
 
     /// The customers in the given order (`order[k]` is the index of the k-th). One column at
     /// a time, so each pass reads one column at random and writes one in order.
-    pub fn gather(self, order: &[usize]) -> Customers {
+    pub fn gather(mut self, order: &[usize]) -> Customers {
         // Moves each value (ids and industries are strings: no copy of their text).
-        fn g<T: Default>(mut v: Vec<T>, order: &[usize]) -> Vec<T> {
-            order.iter().map(|&i| std::mem::take(&mut v[i])).collect()
+        fn g<T: Default>(v: &mut Vec<T>, order: &[usize]) {
+            let mut old = std::mem::take(v);
+            *v = order.iter().map(|&i| std::mem::take(&mut old[i])).collect();
         }
         // Each column is a pass of reads at random: half of them on a second thread.
-        let c = self;
-        let (
-            (id, industry, recency_days, frequency, order_days, monetary, gross, returns),
-            (
-                (first_purchase, last_purchase, tenure_days, product_lines, cycle_days, cycle_cv),
-                (revenue_recent, revenue_prior, trend, overdue, repeat_value),
-            ),
-        ) = crate::par::join(
-            || {
-                (
-                    g(c.id, order),
-                    g(c.industry, order),
-                    g(c.recency_days, order),
-                    g(c.frequency, order),
-                    g(c.order_days, order),
-                    g(c.monetary, order),
-                    g(c.gross, order),
-                    g(c.returns, order),
-                )
-            },
-            || {
-                (
-                    (
-                        g(c.first_purchase, order),
-                        g(c.last_purchase, order),
-                        g(c.tenure_days, order),
-                        g(c.product_lines, order),
-                        g(c.cycle_days, order),
-                        g(c.cycle_cv, order),
-                    ),
-                    (
-                        g(c.revenue_recent, order),
-                        g(c.revenue_prior, order),
-                        g(c.trend, order),
-                        g(c.overdue, order),
-                        g(c.repeat_value, order),
-                    ),
-                )
-            },
-        );
-        Customers {
+        let Customers {
             id,
             industry,
             recency_days,
@@ -388,7 +349,33 @@ impl Customers {
             trend,
             overdue,
             repeat_value,
-        }
+        } = &mut self;
+        crate::par::join(
+            || {
+                g(id, order);
+                g(industry, order);
+                g(recency_days, order);
+                g(frequency, order);
+                g(order_days, order);
+                g(monetary, order);
+                g(gross, order);
+                g(returns, order);
+            },
+            || {
+                g(first_purchase, order);
+                g(last_purchase, order);
+                g(tenure_days, order);
+                g(product_lines, order);
+                g(cycle_days, order);
+                g(cycle_cv, order);
+                g(revenue_recent, order);
+                g(revenue_prior, order);
+                g(trend, order);
+                g(overdue, order);
+                g(repeat_value, order);
+            },
+        );
+        self
     }
 
     pub fn is_empty(&self) -> bool {

@@ -148,7 +148,8 @@ impl Interner {
     }
 
     /// The index of the text with these bytes, if it was interned. A table of a few texts
-    /// (product lines, industries) is searched in order, without hashing.
+    /// (product lines, industries) is looked up by its [`Short`] keys, without hashing the
+    /// bytes.
     pub fn find_bytes(&self, b: &[u8]) -> Option<u32> {
         if self.ends.len() <= SMALL {
             if self.small.is_empty() {
@@ -241,7 +242,7 @@ mod tests {
         assert_eq!(i.intern("客户"), 1);
         assert_eq!(i.intern("C1"), 0);
         assert_eq!(i.intern(""), 2);
-        // A short table is searched in order, a long one through the hash table.
+        // A short table is looked up by its short keys, a long one through the hash table.
         assert_eq!(i.find_bytes("客户".as_bytes()), Some(1));
         assert_eq!(i.find_bytes(b"C2"), None);
         // Same first 8 bytes, different lengths or tails; and zero bytes in the text.

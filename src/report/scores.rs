@@ -63,7 +63,8 @@ pub fn write<S: Sink>(s: &Scored, out: &mut S, rows: std::ops::Range<usize>) -> 
         // The id and industry texts lie wherever they were allocated, in no order: asking
         // for a later row's texts now overlaps their cache misses with this row's work
         // (on a million customers these misses were most of the text cells' time).
-        if let Some(ahead) = (i + PREFETCH_ROWS < end).then_some(i + PREFETCH_ROWS) {
+        let ahead = i + PREFETCH_ROWS;
+        if ahead < end {
             prefetch(c.id[ahead].as_ptr());
             if let Some(ind) = &c.industry[ahead] {
                 prefetch(ind.as_ptr());

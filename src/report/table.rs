@@ -77,7 +77,7 @@ pub trait Table {
     fn rows<S: Sink>(&self, out: &mut S, rows: Range<usize>) -> anyhow::Result<()>;
 }
 
-/// Rows formatted per thread and round when a CSV is written by several threads.
+/// Rows in one chunk of a CSV formatted by several threads.
 const CSV_CHUNK: usize = 1 << 15;
 
 /// The table as CSV with a header line. A long table is formatted in chunks of rows by one
