@@ -50,7 +50,7 @@ pub(super) fn read(
                 inner: file,
                 bar: &bar,
             });
-        let mut rdr = reader(decoded, delimiter);
+        let mut rdr = reader(Lines::new(decoded), delimiter);
         let header = read_header(&mut rdr, &shown)?;
         let cols = Resolved::from_header(path, &header, &b.opts.columns)?;
         b.roles(&cols);
@@ -76,7 +76,11 @@ pub(super) fn read(
     let cols = Resolved::from_header(path, &header, &b.opts.columns)?;
     b.roles(&cols);
     let data_start = rdr.position().byte();
-    let first_line = rdr.position().line();
+    // The line the parts count from (the CSV reader's own stops before a CRLF's `\n`).
+    let first_line = match usize::try_from(data_start) {
+        Ok(at) if at < head.len() => line_of(&head, at),
+        _ => rdr.position().line(),
+    };
     drop(rdr);
 
     let bar = progress.bytes(&format!("reading {shown}"), bytes);
@@ -326,10 +330,10 @@ impl Part<'_> {
         file.seek(SeekFrom::Start(start))
             .with_context(|| format!("cannot read {}", self.shown))?;
         let mut rdr = reader(
-            Counting {
+            Lines::new(Counting {
                 inner: file,
                 bar: self.bar,
-            },
+            }),
             self.delimiter,
         );
         self.parse_records(&mut rdr, b, start, end)
@@ -338,7 +342,7 @@ impl Part<'_> {
     /// Parses records from a reader already past the header (or positioned at `start`).
     fn parse_records<R: Read>(
         &self,
-        rdr: &mut csv::Reader<R>,
+        rdr: &mut csv::Reader<Lines<R>>,
         b: &mut Builder,
         start: u64,
         end: Option<u64>,
@@ -365,12 +369,13 @@ impl Part<'_> {
             let pos = record
                 .position()
                 .expect("records read from a reader have a position");
+            let (at, line) = rdr.get_mut().starts.record_at(pos.byte());
             if let Some(end) = end {
-                if start + pos.byte() >= end {
-                    return Ok((rows.counts, Some((start + pos.byte(), pos.line()))));
+                if start + at >= end {
+                    return Ok((rows.counts, Some((start + at, line))));
                 }
             }
-            rows.take(b, pos.line(), &record);
+            rows.take(b, line, &record);
         }
     }
 
@@ -692,6 +697,111 @@ pub fn sniff(head: &[u8]) -> u8 {
         .map_or(b',', |(d, _)| d)
 }
 
+/// Where the lines that hold something start, and their numbers, in a stream of bytes read
+/// in pieces. The CSV reader's own record positions point before the blank lines it skips
+/// and, in a CRLF file, before the `\n` that ends the line above: its line numbers came out
+/// one short there. A record really starts at the first line start at or after its
+/// position. Line breaks are `\n`, `\r\n` and a lone `\r`.
+#[derive(Debug)]
+struct LineStarts {
+    /// Bytes scanned so far.
+    offset: u64,
+    /// The line of the next byte, 1-based (a `\r` just scanned not yet counted).
+    line: u64,
+    /// The next byte that is not a line break starts a line.
+    at_start: bool,
+    /// The last byte scanned was `\r`: a line break unless a `\n` follows.
+    cr: bool,
+    /// (offset, line) of the line starts scanned and not yet passed.
+    starts: std::collections::VecDeque<(u64, u64)>,
+}
+
+impl LineStarts {
+    fn new() -> Self {
+        LineStarts {
+            offset: 0,
+            line: 1,
+            at_start: true,
+            cr: false,
+            starts: std::collections::VecDeque::new(),
+        }
+    }
+
+    fn scan(&mut self, buf: &[u8]) {
+        let mut i = 0;
+        while i < buf.len() {
+            let c = buf[i];
+            if std::mem::take(&mut self.cr) && c != b'\n' {
+                self.line += 1;
+            }
+            match c {
+                b'\n' => self.line += 1,
+                b'\r' => self.cr = true,
+                _ => {
+                    if std::mem::take(&mut self.at_start) {
+                        self.starts.push_back((self.offset + i as u64, self.line));
+                    }
+                    // The rest of the line, to its break.
+                    i += memchr::memchr2(b'\n', b'\r', &buf[i..]).unwrap_or(buf.len() - i);
+                    continue;
+                }
+            }
+            self.at_start = true;
+            i += 1;
+        }
+        self.offset += buf.len() as u64;
+    }
+
+    /// The offset and line of the record the CSV reader placed at `byte`: the first line
+    /// start at or after it. Starts before it are forgotten (records come in order).
+    fn record_at(&mut self, byte: u64) -> (u64, u64) {
+        while let Some(&(at, line)) = self.starts.front() {
+            if at >= byte {
+                return (at, line);
+            }
+            self.starts.pop_front();
+        }
+        // Not scanned yet (a record always holds a byte that is not a line break, so the
+        // reader has passed its start): the position as given.
+        (byte, self.line)
+    }
+
+    /// The line of the byte after the scanned ones, given that byte.
+    fn line_before(&self, next: Option<u8>) -> u64 {
+        self.line + u64::from(self.cr && next != Some(b'\n'))
+    }
+}
+
+/// The line number of byte `pos` of `bytes`, the first line being 1.
+fn line_of(bytes: &[u8], pos: usize) -> u64 {
+    let mut s = LineStarts::new();
+    s.scan(&bytes[..pos]);
+    s.line_before(bytes.get(pos).copied())
+}
+
+/// Notes the line starts of the bytes the CSV reader pulls ([`LineStarts`]).
+struct Lines<R> {
+    inner: R,
+    starts: LineStarts,
+}
+
+impl<R: Read> Lines<R> {
+    fn new(inner: R) -> Self {
+        Lines {
+            inner,
+            starts: LineStarts::new(),
+        }
+    }
+}
+
+impl<R: Read> Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.starts.scan(&buf[..n]);
+        Ok(n)
+    }
+}
+
 /// Moves the progress bar as the CSV parser pulls bytes.
 struct Counting<'a> {
     inner: File,
@@ -709,6 +819,42 @@ impl Read for Counting<'_> {
 #[cfg(test)]
 mod tests {
     use super::sniff;
+
+    #[test]
+    fn line_starts_are_found_whatever_the_pieces() {
+        use super::{line_of, LineStarts};
+        let text = b"h1,h2\r\na,b\n\n\r\nc\rd\r\r\n\"e\nf\"\n  \n";
+        let whole = {
+            let mut s = LineStarts::new();
+            s.scan(text);
+            s.starts.iter().copied().collect::<Vec<_>>()
+        };
+        // Lines: 1 h1,h2 | 2 a,b | 3 (blank) | 4 (blank) | 5 c | 6 d | 7 (blank) |
+        // 8 "e | 9 f" | 10 two spaces | 11 (empty, after the last break).
+        assert_eq!(
+            whole,
+            [(0, 1), (7, 2), (14, 5), (16, 6), (20, 8), (23, 9), (26, 10)]
+        );
+        for size in 1..text.len() {
+            let mut s = LineStarts::new();
+            text.chunks(size).for_each(|c| s.scan(c));
+            assert_eq!(
+                s.starts.iter().copied().collect::<Vec<_>>(),
+                whole,
+                "{size}"
+            );
+            assert_eq!(s.line, 11);
+            // A record placed before blank lines starts at the next line start.
+            assert_eq!(s.record_at(11), (14, 5));
+            assert_eq!(s.record_at(14), (14, 5));
+        }
+        assert_eq!(line_of(text, 0), 1);
+        assert_eq!(line_of(text, 6), 1); // the `\n` of the first CRLF
+        assert_eq!(line_of(text, 7), 2);
+        assert_eq!(line_of(text, 16), 6); // after a lone `\r`
+        assert_eq!(line_of(b"a\rb", 2), 2);
+        assert_eq!(line_of(b"a\r", 2), 2);
+    }
 
     #[test]
     fn sniffs_the_common_delimiters() {
