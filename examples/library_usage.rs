@@ -29,7 +29,7 @@ fn main() -> anyhow::Result<()> {
         println!(
             "{:>2}. {:<10} {:<9} value {:>6.2}  revenue {:>10.2}  segment {}",
             i + 1,
-            c.id[i],
+            &c.id[i],
             scored.tiers[i].as_str(),
             scored.scores.value[i],
             c.monetary[i],

@@ -319,7 +319,7 @@ fn unknown(s: &Scored, id: &str) -> InputError {
             } else {
                 1 + edit_distance(&l, &want)
             };
-            (d, c.as_str())
+            (d, c)
         })
         .filter(|(d, _)| *d <= 3)
         .collect();
@@ -399,7 +399,7 @@ pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
     let c = &s.customers;
     let sc = &s.scores;
     let n = c.len();
-    let id = &c.id[i];
+    let id: &str = &c.id[i];
     let name = s.name(i).unwrap_or("");
     let l = s.lang;
     let tier = l.tier(s.tiers[i]);
@@ -645,9 +645,9 @@ pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
     Page {
         lang: l,
         title: if name.is_empty() {
-            l.f("Account review: {}", &[id])
+            l.f("Account review: {}", &[&id])
         } else {
-            l.f("Account review: {} ({})", &[&name, id])
+            l.f("Account review: {} ({})", &[&name, &id])
         },
         subtitle: l.f(
             "As of {} · {} · {}",

@@ -134,7 +134,7 @@ pub fn run(
                 .customer_index(&customers.id[i])
                 .context("a calibration customer is in the ledger")?;
             Ok(Row {
-                customer_id: customers.id[i].clone(),
+                customer_id: customers.id[i].to_string(),
                 x: customers.order_days[i] - 1,
                 t_x: customers.last_purchase[i] - customers.first_purchase[i],
                 t: customers.tenure_days[i],

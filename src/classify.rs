@@ -313,7 +313,7 @@ mod tests {
         let mut c = Customers::default();
         let mut s = Scores::default();
         for i in 0..n {
-            c.id.push(format!("C{i:03}"));
+            c.id.push(&format!("C{i:03}"));
             c.industry
                 .push(Some(if i % 2 == 0 { "Retail" } else { "Finance" }.into()));
             c.monetary.push(100.0 * (n - i) as f64);
@@ -410,7 +410,8 @@ mod tests {
                     overdue: Option<f64>,
                     monetary: f64,
                     recency: i32| {
-            c.id.push(format!("C{}", c.id.len()));
+            let id = format!("C{}", c.id.len());
+            c.id.push(&id);
             c.product_lines.push(lines);
             c.frequency.push(freq);
             c.order_days.push(days);

@@ -6,12 +6,101 @@
 
 use crate::ledger::{Ledger, Row, NONE};
 
+/// A column of texts kept end to end in one buffer: `texts[i]` is the i-th as a `str`.
+/// A million customer ids as separate `String`s were a million allocations, moved one by
+/// one into rank order and read back from wherever each was put; here they are two
+/// buffers, copied in order.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Texts {
+    text: String,
+    /// Where each text ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl Texts {
+    pub fn with_capacity(texts: usize, bytes: usize) -> Texts {
+        Texts {
+            text: String::with_capacity(bytes),
+            ends: Vec::with_capacity(texts),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+    }
+
+    /// The i-th text, or `None` past the end.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.text[start..end])
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &str> + ExactSizeIterator + Clone {
+        (0..self.len()).map(|i| &self[i])
+    }
+
+    /// Appends another column's texts after these.
+    pub fn append(&mut self, o: Texts) {
+        let base = self.text.len();
+        self.text.push_str(&o.text);
+        self.ends.extend(o.ends.iter().map(|e| e + base));
+    }
+
+    /// The texts in the given order (`order[k]` is the index of the k-th).
+    pub fn gather(&self, order: &[usize]) -> Texts {
+        let mut out = Texts::with_capacity(order.len(), self.text.len());
+        for &i in order {
+            out.push(&self[i]);
+        }
+        out
+    }
+}
+
+impl std::ops::Index<usize> for Texts {
+    type Output = str;
+
+    fn index(&self, i: usize) -> &str {
+        match self.get(i) {
+            Some(s) => s,
+            None => panic!("text {i} of {}", self.len()),
+        }
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Texts {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Texts {
+        let mut t = Texts::default();
+        for s in iter {
+            t.push(s.as_ref());
+        }
+        t
+    }
+}
+
+impl<S: AsRef<str>> Extend<S> for Texts {
+    fn extend<I: IntoIterator<Item = S>>(&mut self, iter: I) {
+        for s in iter {
+            self.push(s.as_ref());
+        }
+    }
+}
+
 /// Everything measured about the customers, one `Vec` per column, one entry per customer
 /// with at least one purchase row (amount >= 0) on or before the as-of date.
 #[derive(Debug, Default, Clone)]
 pub struct Customers {
     /// Customer id as written in the ledger (trimmed).
-    pub id: Vec<String>,
+    pub id: Texts,
     /// Most frequent industry on the customer's rows (ties: alphabetical), if the ledger has one.
     pub industry: Vec<Option<String>>,
     /// Days from the last purchase to the as-of date.
@@ -239,7 +328,7 @@ fn compute_blocks(
                 (recent - prior) / (recent.abs() + prior.abs())
             };
 
-            c.id.push(block.ids.get(cust as u32).to_string());
+            c.id.push(block.ids.get(cust as u32));
             c.industry.push(
                 ledger
                     .has_industry
@@ -271,7 +360,8 @@ fn compute_blocks(
 impl Customers {
     fn with_capacity(n: usize) -> Customers {
         Customers {
-            id: Vec::with_capacity(n),
+            // Ids are usually short; a longer one grows the buffer.
+            id: Texts::with_capacity(n, 12 * n),
             industry: Vec::with_capacity(n),
             recency_days: Vec::with_capacity(n),
             frequency: Vec::with_capacity(n),
@@ -319,7 +409,7 @@ impl Customers {
             repeat_value,
         } = self;
         let first = move || {
-            id.extend(o.id);
+            id.append(o.id);
             industry.extend(o.industry);
             recency_days.extend(o.recency_days);
             frequency.extend(o.frequency);
@@ -356,7 +446,7 @@ impl Customers {
     /// The customers in the given order (`order[k]` is the index of the k-th). One column at
     /// a time, so each pass reads one column at random and writes one in order.
     pub fn gather(mut self, order: &[usize]) -> Customers {
-        // Moves each value (ids and industries are strings: no copy of their text).
+        // Moves each value (industries are strings: no copy of their text).
         fn g<T: Default>(v: &mut Vec<T>, order: &[usize]) {
             let mut old = std::mem::take(v);
             *v = order.iter().map(|&i| std::mem::take(&mut old[i])).collect();
@@ -385,7 +475,7 @@ impl Customers {
         } = &mut self;
         crate::par::join(
             || {
-                g(id, order);
+                *id = id.gather(order);
                 g(industry, order);
                 g(recency_days, order);
                 g(frequency, order);
@@ -536,7 +626,7 @@ mod tests {
         );
         let as_of = days_from_civil(2025, 2, 10);
         let (c, f) = compute(&l, as_of, 20);
-        assert_eq!(c.id, ["A", "B"]);
+        assert_eq!(c.id.iter().collect::<Vec<_>>(), ["A", "B"]);
         assert_eq!(f.customers_without_purchases, 1);
         assert_eq!((f.return_rows, f.product_lines), (2, 3));
         assert_eq!(c.frequency[0], 3);
@@ -606,6 +696,24 @@ mod tests {
             );
             assert_eq!(a.frequency[by_id(&a, id)], b.frequency[by_id(&b, id)]);
         }
+    }
+
+    #[test]
+    fn texts_keep_each_text_whole_through_append_and_gather() {
+        let mut a: Texts = ["C1", "", "客户"].into_iter().collect();
+        let b: Texts = ["x,y", "C1"].into_iter().collect();
+        a.append(b);
+        assert_eq!(a.len(), 5);
+        assert_eq!(
+            a.iter().collect::<Vec<_>>(),
+            ["C1", "", "客户", "x,y", "C1"]
+        );
+        assert_eq!(a.iter().next_back(), Some("C1"));
+        assert_eq!((&a[2], a.get(4), a.get(5)), ("客户", Some("C1"), None));
+        let g = a.gather(&[3, 0, 2, 1]);
+        assert_eq!(g.iter().collect::<Vec<_>>(), ["x,y", "C1", "客户", ""]);
+        assert_eq!(Texts::default().get(0), None);
+        assert!(std::panic::catch_unwind(|| a[5].len()).is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! use custscore::{pipeline, progress::Progress, report::Timings};
 //! let req = pipeline::Request { ledgers: vec!["testdata/sample_ledger.csv".into()], ..Default::default() };
 //! let scored = pipeline::score(&req, &Progress::hidden(), &mut Timings::default()).unwrap();
-//! println!("{} customers, best: {}", scored.customers.len(), scored.customers.id[0]);
+//! println!("{} customers, best: {}", scored.customers.len(), &scored.customers.id[0]);
 //! ```
 
 pub mod account;

@@ -103,7 +103,7 @@ impl Scored {
     pub fn run_rows(&self) -> Vec<RunRow> {
         (0..self.customers.len())
             .map(|i| RunRow {
-                id: self.customers.id[i].clone(),
+                id: self.customers.id[i].to_string(),
                 rank: i as u64 + 1,
                 tier: self.tiers[i].as_str().to_string(),
                 value: self.scores.value[i],
@@ -215,8 +215,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
     let prospects = attributes
         .as_ref()
         .map(|a| {
-            let scored_ids: std::collections::HashSet<&str> =
-                customers.id.iter().map(String::as_str).collect();
+            let scored_ids: std::collections::HashSet<&str> = customers.id.iter().collect();
             a.by_id
                 .keys()
                 .filter(|id| !scored_ids.contains(id.as_str()))

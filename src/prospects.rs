@@ -48,13 +48,7 @@ pub fn classify(s: &Scored) -> Vec<Prospect> {
     };
     let n = s.customers.len();
     let base = s.tiers.iter().filter(|&&t| is_key(t)).count() as f64 / n.max(1) as f64;
-    let tier_of: HashMap<&str, Tier> = s
-        .customers
-        .id
-        .iter()
-        .map(String::as_str)
-        .zip(s.tiers.iter().copied())
-        .collect();
+    let tier_of: HashMap<&str, Tier> = s.customers.id.iter().zip(s.tiers.iter().copied()).collect();
     // Key-account share by industry and by region among scored customers.
     let mut by_industry: HashMap<&str, (usize, usize)> = HashMap::new();
     let mut by_region: HashMap<&str, (usize, usize)> = HashMap::new();

@@ -265,7 +265,7 @@ pub fn score(
             predicted: at(&predicted_share, i),
         };
         if keep.contains(&i) {
-            out.kept_parts.push((c.id[i].clone(), parts));
+            out.kept_parts.push((c.id[i].to_string(), parts));
         }
         let potential = parts.score(s);
         let pw = s.value.potential_weight;
