@@ -116,8 +116,11 @@ pub(super) fn read(
                     let (start, end) = (bounds[k], bounds.get(k + 1).copied());
                     let part = &part;
                     let opts = b.opts;
+                    let end_or_eof = end.unwrap_or(bytes);
+                    let head = &head;
                     s.spawn(move || {
                         let mut local = Builder::new(opts);
+                        local.expect_rows(expected_rows(end_or_eof - start, head));
                         if plain {
                             let read = part.parse_plain(&mut local, start, end)?;
                             return Ok(read.map(|(counts, boundary)| (local, counts, boundary)));
@@ -163,8 +166,10 @@ pub(super) fn read(
     }
     if !parallel_ok {
         let mut read = None;
+        let rows = expected_rows(bytes - data_start, &head);
         if plain {
             let mut local = Builder::new(b.opts);
+            local.expect_rows(rows);
             read = part
                 .parse_plain(&mut local, data_start, None)?
                 .map(|(c, _)| (local, c));
@@ -176,6 +181,7 @@ pub(super) fn read(
             Some(done) => done,
             None => {
                 let mut local = Builder::new(b.opts);
+                local.expect_rows(rows);
                 let (c, _) = part.parse(&mut local, data_start, None)?;
                 (local, c)
             }
@@ -646,6 +652,11 @@ fn join(record: &csv::ByteRecord, delimiter: u8) -> String {
         .map(String::from_utf8_lossy)
         .collect::<Vec<_>>()
         .join(&sep)
+}
+
+/// About how many lines `bytes` of the file hold, from the mean line length of its head.
+fn expected_rows(bytes: u64, head: &[u8]) -> u64 {
+    super::memory::estimate_rows(bytes, head).unwrap_or(0)
 }
 
 /// The first 64 KiB of a file.
