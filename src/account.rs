@@ -17,6 +17,7 @@ use crate::config::TierMethod;
 use crate::error::InputError;
 use crate::lang::Lang;
 use crate::ledger::parse::{civil_from_days, format_day};
+use crate::model::at;
 use crate::pipeline::{self, CustomerRows, Scored};
 use crate::progress::Progress;
 use crate::report::html::{esc, flag_advice};
@@ -406,7 +407,7 @@ pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
     let mut sections = Vec::new();
 
     // Tier and why.
-    let industry = c.industry[i].clone();
+    let industry = c.industry.get(i).map(str::to_string);
     let rules = s.settings.tiers.industry_rules();
     let rule = industry
         .as_ref()
@@ -562,23 +563,26 @@ pub fn build(s: &Scored, i: usize, rows: &CustomerRows) -> Page {
         l,
         "Predicted",
         vec![
-            ("Probability still active", opt(p.p_alive[i], 3)),
+            ("Probability still active", opt(at(&p.p_alive, i), 3)),
             (
                 "Expected purchase days",
                 l.f(
                     "{} in the next {} days",
                     &[
-                        &opt(p.expected_purchases[i], 2),
+                        &opt(at(&p.expected_purchases, i), 2),
                         &s.settings.model.horizon_days,
                     ],
                 ),
             ),
-            ("Probability of buying in that time", opt(p.p_buy[i], 3)),
+            (
+                "Probability of buying in that time",
+                opt(at(&p.p_buy, i), 3),
+            ),
             (
                 "Expected spend per purchase day",
-                opt(p.expected_spend[i], 2),
+                opt(at(&p.expected_spend, i), 2),
             ),
-            ("Discounted value of that time (CLV)", opt(p.clv[i], 2)),
+            ("Discounted value of that time (CLV)", opt(at(&p.clv, i), 2)),
             (
                 "Buyer class",
                 s.buyer_class[i].map_or("–".into(), |b| l.buyer(b).to_string()),

@@ -175,9 +175,7 @@ pub fn tiers(c: &Customers, s: &Scores, order: &[usize], settings: &Settings) ->
     }
     let mut groups: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
     for &i in order {
-        let key = c.industry[i]
-            .as_deref()
-            .filter(|ind| overrides.contains_key(*ind));
+        let key = c.industry.get(i).filter(|ind| overrides.contains_key(*ind));
         groups.entry(key).or_default().push(i);
     }
     for (industry, members) in groups {
@@ -280,11 +278,7 @@ pub fn flags(
             }
             if c.monetary[i] > 0.0
                 && c.monetary[i] >= at_risk_floor
-                && p_alive
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .is_some_and(|p| p < b.at_risk_p_alive)
+                && crate::model::at(p_alive, i).is_some_and(|p| p < b.at_risk_p_alive)
             {
                 out.insert(Flag::HighValueAtRisk);
             }
@@ -315,7 +309,7 @@ mod tests {
         for i in 0..n {
             c.id.push(&format!("C{i:03}"));
             c.industry
-                .push(Some(if i % 2 == 0 { "Retail" } else { "Finance" }.into()));
+                .push(Some(if i % 2 == 0 { "Retail" } else { "Finance" }));
             c.monetary.push(100.0 * (n - i) as f64);
             s.value.push((n - i) as f64);
         }

@@ -4,7 +4,7 @@
 //! customer's rows are sorted by (day, amount) so that every sum is taken in the same order
 //! whatever the order of the input rows or files: the output never depends on it.
 
-use crate::ledger::{Ledger, Row, NONE};
+use crate::ledger::{Interner, Ledger, Row, NONE};
 
 /// A column of texts kept end to end in one buffer: `texts[i]` is the i-th as a `str`.
 /// A million customer ids as separate `String`s were a million allocations, moved one by
@@ -95,14 +95,75 @@ impl<S: AsRef<str>> Extend<S> for Texts {
     }
 }
 
+/// A text column of few distinct values (industries): each customer's value is an index
+/// into one table of the texts. A `String` per customer was a million allocations, each
+/// moved into rank order and read back from wherever it was put.
+#[derive(Debug, Default, Clone)]
+pub struct Labels {
+    names: Interner,
+    /// Per customer, an index in `names`, or [`NONE`] for no value.
+    codes: Vec<u32>,
+}
+
+impl Labels {
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    /// The i-th value (`None` for no value); panics past the end, like indexing.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let code = self.codes[i];
+        (code != NONE).then(|| self.names.get(code))
+    }
+
+    /// Sets the i-th value.
+    pub fn set(&mut self, i: usize, text: &str) {
+        self.codes[i] = self.names.intern(text);
+    }
+
+    pub fn push(&mut self, text: Option<&str>) {
+        let code = text.map_or(NONE, |t| self.names.intern(t));
+        self.codes.push(code);
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = Option<&str>> + ExactSizeIterator {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// Appends another column's values after these.
+    fn append(&mut self, o: Labels) {
+        let to_mine: Vec<u32> = o.names.iter().map(|t| self.names.intern(t)).collect();
+        self.codes.extend(
+            o.codes
+                .iter()
+                .map(|&c| if c == NONE { NONE } else { to_mine[c as usize] }),
+        );
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<Option<S>> for Labels {
+    fn from_iter<I: IntoIterator<Item = Option<S>>>(iter: I) -> Labels {
+        let mut l = Labels::default();
+        for s in iter {
+            l.push(s.as_ref().map(AsRef::as_ref));
+        }
+        l
+    }
+}
+
 /// Everything measured about the customers, one `Vec` per column, one entry per customer
 /// with at least one purchase row (amount >= 0) on or before the as-of date.
 #[derive(Debug, Default, Clone)]
 pub struct Customers {
     /// Customer id as written in the ledger (trimmed).
     pub id: Texts,
-    /// Most frequent industry on the customer's rows (ties: alphabetical), if the ledger has one.
-    pub industry: Vec<Option<String>>,
+    /// Most frequent industry on the customer's rows (ties: alphabetical), if the ledger has
+    /// one; an attributes file's industry replaces it.
+    pub industry: Labels,
     /// Days from the last purchase to the as-of date.
     pub recency_days: Vec<i32>,
     /// Purchase occasions: distinct invoice ids on purchase rows, or distinct purchase days
@@ -222,6 +283,7 @@ fn compute_blocks(
 ) -> (Customers, BaseFacts) {
     let blocks = &ledger.blocks[range];
     let mut c = Customers::with_capacity(blocks.iter().map(|b| b.ids.len()).sum());
+    c.industry.names = ledger.industries.clone();
     let mut facts = BaseFacts {
         customers_without_purchases: 0,
         product_lines: 0,
@@ -329,12 +391,11 @@ fn compute_blocks(
             };
 
             c.id.push(block.ids.get(cust as u32));
-            c.industry.push(
-                ledger
-                    .has_industry
-                    .then(|| main_industry(mine, ledger, &mut scratch_u32))
-                    .flatten(),
-            );
+            c.industry.codes.push(if ledger.has_industry {
+                main_industry(mine, ledger, &mut scratch_u32)
+            } else {
+                NONE
+            });
             c.recency_days.push(recency);
             c.frequency.push(frequency);
             c.order_days.push(days.len() as u32);
@@ -362,7 +423,10 @@ impl Customers {
         Customers {
             // Ids are usually short; a longer one grows the buffer.
             id: Texts::with_capacity(n, 12 * n),
-            industry: Vec::with_capacity(n),
+            industry: Labels {
+                names: Interner::default(),
+                codes: Vec::with_capacity(n),
+            },
             recency_days: Vec::with_capacity(n),
             frequency: Vec::with_capacity(n),
             order_days: Vec::with_capacity(n),
@@ -410,7 +474,7 @@ impl Customers {
         } = self;
         let first = move || {
             id.append(o.id);
-            industry.extend(o.industry);
+            industry.append(o.industry);
             recency_days.extend(o.recency_days);
             frequency.extend(o.frequency);
             order_days.extend(o.order_days);
@@ -444,13 +508,9 @@ impl Customers {
     }
 
     /// The customers in the given order (`order[k]` is the index of the k-th). One column at
-    /// a time, so each pass reads one column at random and writes one in order.
+    /// a time, so each pass reads one column at random and writes one in order; columns of
+    /// one type take turns with one spare buffer ([`Regather`]).
     pub fn gather(mut self, order: &[usize]) -> Customers {
-        // Moves each value (industries are strings: no copy of their text).
-        fn g<T: Default>(v: &mut Vec<T>, order: &[usize]) {
-            let mut old = std::mem::take(v);
-            *v = order.iter().map(|&i| std::mem::take(&mut old[i])).collect();
-        }
         // Each column is a pass of reads at random: half of them on a second thread.
         let Customers {
             id,
@@ -476,26 +536,32 @@ impl Customers {
         crate::par::join(
             || {
                 *id = id.gather(order);
-                g(industry, order);
-                g(recency_days, order);
-                g(frequency, order);
-                g(order_days, order);
-                g(monetary, order);
-                g(gross, order);
-                g(returns, order);
+                Regather::new(order).apply(&mut industry.codes);
+                let mut days = Regather::new(order);
+                for v in [recency_days, first_purchase, last_purchase, tenure_days] {
+                    days.apply(v);
+                }
+                let mut counts = Regather::new(order);
+                counts.apply(frequency);
+                counts.apply(order_days);
             },
             || {
-                g(first_purchase, order);
-                g(last_purchase, order);
-                g(tenure_days, order);
-                g(product_lines, order);
-                g(cycle_days, order);
-                g(cycle_cv, order);
-                g(revenue_recent, order);
-                g(revenue_prior, order);
-                g(trend, order);
-                g(overdue, order);
-                g(repeat_value, order);
+                let mut sums = Regather::new(order);
+                for v in [
+                    monetary,
+                    gross,
+                    returns,
+                    revenue_recent,
+                    revenue_prior,
+                    trend,
+                ] {
+                    sums.apply(v);
+                }
+                let mut opt = Regather::new(order);
+                for v in [cycle_days, cycle_cv, overdue, repeat_value] {
+                    opt.apply(v);
+                }
+                Regather::new(order).apply(product_lines);
             },
         );
         self
@@ -503,6 +569,31 @@ impl Customers {
 
     pub fn is_empty(&self) -> bool {
         self.id.is_empty()
+    }
+}
+
+/// Puts columns of one type into a new order, one after the other, with a single spare
+/// buffer: each column is gathered into the spare, and the column's old buffer becomes the
+/// spare for the next. On a million customers that is one fresh buffer per type instead of
+/// one per column (fresh memory costs a page fault per 4 KiB on first touch).
+pub(crate) struct Regather<'o, T> {
+    order: &'o [usize],
+    spare: Vec<T>,
+}
+
+impl<'o, T: Copy> Regather<'o, T> {
+    pub(crate) fn new(order: &'o [usize]) -> Self {
+        Regather {
+            order,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Replaces `v` with its values in the order: `v[order[0]]`, `v[order[1]]`, …
+    pub(crate) fn apply(&mut self, v: &mut Vec<T>) {
+        self.spare.clear();
+        self.spare.extend(self.order.iter().map(|&i| v[i]));
+        std::mem::swap(v, &mut self.spare);
     }
 }
 
@@ -549,22 +640,22 @@ pub fn coefficient_of_variation(v: &[f64]) -> f64 {
 
 /// The industry on most of the customer's rows; ties go to the alphabetically first.
 /// `ids` is scratch space.
-fn main_industry(rows: &[Row], ledger: &Ledger, ids: &mut Vec<u32>) -> Option<String> {
+fn main_industry(rows: &[Row], ledger: &Ledger, ids: &mut Vec<u32>) -> u32 {
     ids.clear();
     ids.extend(rows.iter().map(|r| r.industry).filter(|&i| i != NONE));
     ids.sort_unstable();
-    let mut best: Option<(usize, &str)> = None;
+    let mut best: Option<(usize, &str, u32)> = None;
     for run in ids.chunk_by(|a, b| a == b) {
         let name = ledger.industries.get(run[0]);
         let better = match best {
             None => true,
-            Some((n, b)) => run.len() > n || (run.len() == n && name < b),
+            Some((n, b, _)) => run.len() > n || (run.len() == n && name < b),
         };
         if better {
-            best = Some((run.len(), name));
+            best = Some((run.len(), name, run[0]));
         }
     }
-    best.map(|(_, s)| s.to_string())
+    best.map_or(NONE, |(_, _, code)| code)
 }
 
 #[cfg(test)]
@@ -644,8 +735,8 @@ mod tests {
         assert_eq!((c.revenue_recent[0], c.revenue_prior[0]), (50.0, 30.0));
         assert!((c.trend[0] - 20.0 / 80.0).abs() < 1e-12);
         assert_eq!(
-            c.industry,
-            [Some("Finance".to_string()), Some("Retail".to_string())]
+            c.industry.iter().collect::<Vec<_>>(),
+            [Some("Finance"), Some("Retail")]
         );
         // Repeat days Jan 11 (30) and Jan 31 (70); the Feb 5 return is not an occasion.
         assert_eq!(c.repeat_value[0], Some(50.0));
@@ -714,6 +805,61 @@ mod tests {
         assert_eq!(g.iter().collect::<Vec<_>>(), ["x,y", "C1", "客户", ""]);
         assert_eq!(Texts::default().get(0), None);
         assert!(std::panic::catch_unwind(|| a[5].len()).is_err());
+    }
+
+    #[test]
+    fn labels_keep_each_value_through_append_set_and_gather() {
+        let mut a: Labels = [Some("Retail"), None, Some("Finance")]
+            .into_iter()
+            .collect();
+        // Its own table of names, in another order, with one name `a` lacks.
+        let b: Labels = [Some("Energy"), Some("Finance"), None]
+            .into_iter()
+            .collect();
+        a.append(b);
+        fn all(l: &Labels) -> Vec<Option<&str>> {
+            l.iter().collect()
+        }
+        assert_eq!(
+            all(&a),
+            [
+                Some("Retail"),
+                None,
+                Some("Finance"),
+                Some("Energy"),
+                Some("Finance"),
+                None
+            ]
+        );
+        a.set(1, "Retail");
+        a.set(5, "Mining");
+        assert_eq!(
+            (a.get(1), a.get(5), a.len()),
+            (Some("Retail"), Some("Mining"), 6)
+        );
+        let mut codes = a.codes.clone();
+        Regather::new(&[5, 3, 0]).apply(&mut codes);
+        let g = Labels {
+            names: a.names.clone(),
+            codes,
+        };
+        assert_eq!(all(&g), [Some("Mining"), Some("Energy"), Some("Retail")]);
+        assert!(std::panic::catch_unwind(|| a.get(6)).is_err());
+    }
+
+    #[test]
+    fn regather_puts_every_column_in_the_order_with_one_spare() {
+        let order = [2, 0, 3, 1];
+        let mut r = Regather::new(&order);
+        let mut x = vec![10, 11, 12, 13];
+        let mut y = vec![20, 21, 22, 23];
+        r.apply(&mut x);
+        r.apply(&mut y);
+        assert_eq!((x, y), (vec![12, 10, 13, 11], vec![22, 20, 23, 21]));
+        // A shorter order (customers dropped) shortens the column.
+        let mut z = vec![1.5, 2.5, 3.5];
+        Regather::new(&[1]).apply(&mut z);
+        assert_eq!(z, [2.5]);
     }
 
     #[test]

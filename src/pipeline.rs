@@ -206,9 +206,9 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         .into());
     }
     if let Some(a) = &attributes {
-        for (i, id) in customers.id.iter().enumerate() {
-            if let Some(ind) = a.get(id).and_then(|x| x.industry.clone()) {
-                customers.industry[i] = Some(ind);
+        for i in 0..customers.len() {
+            if let Some(ind) = a.get(&customers.id[i]).and_then(|x| x.industry.as_deref()) {
+                customers.industry.set(i, ind);
             }
         }
     }
@@ -278,10 +278,8 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
             (scores, tiers, flags, predictions.gather(&order))
         },
     );
-    let buyer_class = predictions
-        .p_buy
-        .iter()
-        .map(|&p| BuyerClass::from_p_buy(p, &req.settings.buyers))
+    let buyer_class = (0..customers.len())
+        .map(|i| BuyerClass::from_p_buy(model::at(&predictions.p_buy, i), &req.settings.buyers))
         .collect();
     timings.classify_ms = t.elapsed().as_millis() as u64;
 

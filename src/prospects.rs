@@ -54,7 +54,7 @@ pub fn classify(s: &Scored) -> Vec<Prospect> {
     let mut by_region: HashMap<&str, (usize, usize)> = HashMap::new();
     for i in 0..n {
         let key = usize::from(is_key(s.tiers[i]));
-        if let Some(ind) = s.customers.industry[i].as_deref() {
+        if let Some(ind) = s.customers.industry.get(i) {
             let e = by_industry.entry(ind).or_default();
             e.0 += 1;
             e.1 += key;

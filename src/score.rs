@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::attributes::Attributes;
 use crate::config::Settings;
-use crate::features::Customers;
+use crate::features::{Customers, Regather};
 
 /// Scores for every customer, in the same order as [`Customers`].
 #[derive(Debug, Clone, Default)]
@@ -44,21 +44,17 @@ pub struct Bin {
 
 impl Scores {
     /// The scores in the given order (see [`Customers::gather`]).
-    pub fn gather(self, order: &[usize]) -> Scores {
-        fn g<T: Clone>(v: Vec<T>, order: &[usize]) -> Vec<T> {
-            order.iter().map(|&i| v[i].clone()).collect()
+    pub fn gather(mut self, order: &[usize]) -> Scores {
+        let mut bytes = Regather::new(order);
+        for v in [&mut self.r, &mut self.f, &mut self.m] {
+            bytes.apply(v);
         }
-        Scores {
-            r: g(self.r, order),
-            f: g(self.f, order),
-            m: g(self.m, order),
-            segment: g(self.segment, order),
-            current: g(self.current, order),
-            potential: g(self.potential, order),
-            value: g(self.value, order),
-            edges: self.edges,
-            kept_parts: self.kept_parts,
+        Regather::new(order).apply(&mut self.segment);
+        let mut scores = Regather::new(order);
+        for v in [&mut self.current, &mut self.potential, &mut self.value] {
+            scores.apply(v);
         }
+        self
     }
 }
 

@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use custscore::classify::Tier;
+use custscore::model::at;
 use custscore::pipeline::{self, Request, Scored};
 use custscore::progress::Progress;
 use custscore::report::{write_all, OutDir, Outputs, Timings};
@@ -80,7 +81,7 @@ proptest! {
             for v in [s.scores.r[i], s.scores.f[i], s.scores.m[i]] {
                 prop_assert!((1..=5).contains(&v));
             }
-            for p in [s.predictions.p_alive[i], s.predictions.p_buy[i]].into_iter().flatten() {
+            for p in [at(&s.predictions.p_alive, i), at(&s.predictions.p_buy, i)].into_iter().flatten() {
                 prop_assert!((0.0..=1.0).contains(&p), "probability {p}");
             }
         }

@@ -188,7 +188,7 @@ pub fn render(s: &Scored, tiers: &[GroupRow], segments: &[GroupRow], charts: &[D
             fixed(s.scores.value[i], 2),
             thousands(s.customers.monetary[i]),
             esc(l.value(s.segment(i))),
-            s.predictions.p_alive[i].map_or(String::new(), |p| fixed(p, 2)),
+            crate::model::at(&s.predictions.p_alive, i).map_or(String::new(), |p| fixed(p, 2)),
             esc(s.buyer_class[i].map_or("", |b| l.buyer(b))),
             esc(&flags.join(", "))
         );

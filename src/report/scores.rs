@@ -2,7 +2,7 @@
 //! customer, in rank order. The columns are the product's contract with pipelines: their
 //! names, order and types only ever grow at the end.
 
-use crate::hint::prefetch;
+use crate::model::at;
 use crate::pipeline::Scored;
 use crate::report::table::{col, Column, Kind::*, Sink, Table};
 
@@ -58,18 +58,7 @@ pub fn write<S: Sink>(s: &Scored, out: &mut S, rows: std::ops::Range<usize>) -> 
     let lang = s.lang;
     let mut cell = String::with_capacity(3);
     let mut flags = String::new();
-    let end = rows.end;
     for i in rows {
-        // The industry texts lie wherever they were allocated, in no order: asking for a
-        // later row's now overlaps its cache miss with this row's work (on a million
-        // customers these misses were most of the text cells' time). The ids are in rank
-        // order in one buffer.
-        let ahead = i + PREFETCH_ROWS;
-        if ahead < end {
-            if let Some(ind) = &c.industry[ahead] {
-                prefetch(ind.as_ptr());
-            }
-        }
         let returns_share = if c.gross[i] > 0.0 {
             c.returns[i] / c.gross[i]
         } else {
@@ -87,7 +76,7 @@ pub fn write<S: Sink>(s: &Scored, out: &mut S, rows: std::ops::Range<usize>) -> 
         out.int(i as i64 + 1)
             .text(&c.id[i])
             .opt_text(s.name(i))
-            .opt_text(c.industry[i].as_deref())
+            .opt_text(c.industry.get(i))
             .text(lang.tier(s.tiers[i]))
             .fixed(sc.value[i], 2)
             .fixed(sc.current[i], 2)
@@ -114,11 +103,11 @@ pub fn write<S: Sink>(s: &Scored, out: &mut S, rows: std::ops::Range<usize>) -> 
             .fixed(c.revenue_recent[i], 2)
             .text(&flags);
         let p = &s.predictions;
-        out.opt_fixed(p.p_alive[i], 4)
-            .opt_fixed(p.expected_purchases[i], 4)
-            .opt_fixed(p.p_buy[i], 4)
-            .opt_fixed(p.expected_spend[i], 2)
-            .opt_fixed(p.clv[i], 2)
+        out.opt_fixed(at(&p.p_alive, i), 4)
+            .opt_fixed(at(&p.expected_purchases, i), 4)
+            .opt_fixed(at(&p.p_buy, i), 4)
+            .opt_fixed(at(&p.expected_spend, i), 2)
+            .opt_fixed(at(&p.clv, i), 2)
             .opt_text(s.buyer_class[i].map(|b| lang.buyer(b)));
         match s.comparison.as_ref().map(|c| &c.before[i]) {
             Some(b) => {
@@ -136,9 +125,6 @@ pub fn write<S: Sink>(s: &Scored, out: &mut S, rows: std::ops::Range<usize>) -> 
     }
     Ok(())
 }
-
-/// How many rows ahead [`write`] asks for the industry text of a row.
-const PREFETCH_ROWS: usize = 8;
 
 /// The customer table of a run, for the format writers.
 pub struct ScoresTable<'a>(pub &'a Scored);
