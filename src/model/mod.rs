@@ -324,34 +324,51 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
     let steps: Vec<f64> = (1..=s.horizon_days.div_ceil(CLV_STEP_DAYS))
         .map(|k| f64::from((k * CLV_STEP_DAYS).min(s.horizon_days)))
         .collect();
-    type GroupPrediction = (f64, f64, f64, Vec<f64>);
-    let predict = |k: &(u32, i32, i32)| -> GroupPrediction {
-        let (x, tx, t) = (f64::from(k.0), f64::from(k.1) / unit, f64::from(k.2) / unit);
-        // The last step ends at the horizon, so it is the horizon's expectation too.
-        let cumulative: Vec<f64> = steps
+    // Per group (p_alive, expected purchases, p_buy), and the expected purchases by the end
+    // of each CLV step, `steps.len()` values per group in one buffer: half a million groups
+    // are no half a million allocations (made on two threads at once, they contended for
+    // the allocator's lock).
+    let predict = |part: &[(u32, i32, i32)]| -> (Vec<(f64, f64, f64)>, Vec<f64>) {
+        let mut cumulative = Vec::with_capacity(part.len() * steps.len());
+        let per_group = part
             .iter()
-            .map(|&d| counting.expected_purchases(x, tx, t, d / unit))
+            .map(|k| {
+                let (x, tx, t) = (f64::from(k.0), f64::from(k.1) / unit, f64::from(k.2) / unit);
+                cumulative.extend(
+                    steps
+                        .iter()
+                        .map(|&d| counting.expected_purchases(x, tx, t, d / unit)),
+                );
+                // The last step ends at the horizon, so it is the horizon's expectation too.
+                let expected = *cumulative.last().expect("at least one step");
+                (
+                    counting.p_alive(x, tx, t),
+                    expected,
+                    counting.p_buy(x, tx, t, h / unit),
+                )
+            })
             .collect();
-        let expected = *cumulative.last().expect("at least one step");
-        (
-            counting.p_alive(x, tx, t),
-            expected,
-            counting.p_buy(x, tx, t, h / unit),
-            cumulative,
-        )
+        (per_group, cumulative)
     };
     // Groups are independent: one contiguous share per core.
     let threads = crate::par::cores();
     let chunk = keys.len().div_ceil(threads).max(1);
-    let per_group: Vec<GroupPrediction> = std::thread::scope(|scope| {
+    let (per_group, cumulative): (Vec<(f64, f64, f64)>, Vec<f64>) = std::thread::scope(|scope| {
         let handles: Vec<_> = keys
             .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&predict).collect::<Vec<_>>()))
+            .map(|part| scope.spawn(|| predict(part)))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a prediction thread panicked"))
-            .collect()
+        let mut all: (Vec<_>, Vec<_>) = (Vec::new(), Vec::new());
+        for h in handles {
+            let (groups, cumulative) = h.join().expect("a prediction thread panicked");
+            if all.0.is_empty() {
+                all = (groups, cumulative);
+            } else {
+                all.0.extend(groups);
+                all.1.extend(cumulative);
+            }
+        }
+        all
     });
     let discount: Vec<f64> = steps
         .iter()
@@ -359,7 +376,9 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
         .collect();
     let mut out = Predictions::unknown(n);
     for i in 0..n {
-        let (alive, expected, buy, cumulative) = &per_group[group_of[i] as usize];
+        let g = group_of[i] as usize;
+        let (alive, expected, buy) = &per_group[g];
+        let cumulative = &cumulative[g * steps.len()..(g + 1) * steps.len()];
         out.p_alive[i] = Some(*alive);
         out.expected_purchases[i] = Some(*expected);
         out.p_buy[i] = Some(*buy);
