@@ -375,8 +375,8 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
         .map(|&d| (1.0 + s.discount_rate).powf(-d / 365.0))
         .collect();
     let mut out = Predictions::unknown(n);
-    for i in 0..n {
-        let g = group_of[i] as usize;
+    for (i, &g) in group_of.iter().enumerate() {
+        let g = g as usize;
         let (alive, expected, buy) = &per_group[g];
         let cumulative = &cumulative[g * steps.len()..(g + 1) * steps.len()];
         out.p_alive[i] = Some(*alive);
