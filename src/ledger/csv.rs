@@ -429,13 +429,9 @@ impl Part<'_> {
                 region = (e - at) as usize;
             }
             let data = &buf[..region];
-            if memchr::memchr(b'"', data).is_some()
-                || memchr::memchr_iter(b'\r', data)
-                    .any(|i| i + 1 < data.len() && data[i + 1] != b'\n')
-            {
-                return Ok(None);
-            }
-            // One pass finds every delimiter and line break.
+            // One pass finds every delimiter and line break, and notes any quote or `\r`
+            // (checked after the pass: rows taken from a buffer that has a quote are
+            // dropped with the builder).
             let (mut start, mut field) = (0, 0);
             bounds.clear();
             let mut hits = super::split::Hits::new(data, self.delimiter);
@@ -470,6 +466,13 @@ impl Part<'_> {
                 if hit.is_none() {
                     break;
                 }
+            }
+            if hits.saw_quote_or_cr()
+                && (memchr::memchr(b'"', data).is_some()
+                    || memchr::memchr_iter(b'\r', data)
+                        .any(|i| i + 1 < data.len() && data[i + 1] != b'\n'))
+            {
+                return Ok(None);
             }
             if let Some(e) = stop {
                 return Ok(Some((rows.counts, Some((e, line)))));
@@ -584,7 +587,7 @@ impl<'p> Rows<'p> {
         }
         let [ci, di, ai] = self.cols;
         let raw_date = record.field(di);
-        let day = if !self.last_date.is_empty() && raw_date == self.last_date.as_slice() {
+        let day = if !self.last_date.is_empty() && super::same_bytes(raw_date, &self.last_date) {
             Ok(self.last_day)
         } else {
             let day = parse::parse_date(raw_date, &self.date_format);

@@ -1,7 +1,8 @@
 //! Where the fields and lines of a quote-free CSV buffer end: every delimiter and line
 //! feed, found 64 bytes at a time as a bit mask (SSE2 on x86-64, plain code elsewhere).
 //! A line has about eight fields, so a search call per hit (`memchr2`) spent more time
-//! starting and stopping than searching.
+//! starting and stopping than searching. The same pass notes whether the buffer holds a
+//! quote or a carriage return, which only the CSV reader reads right.
 
 /// The positions of `delimiter` and `\n` in `data`, in increasing order.
 pub(crate) struct Hits<'a> {
@@ -11,6 +12,8 @@ pub(crate) struct Hits<'a> {
     base: usize,
     /// Bit k set: a hit at `base + k` not yet returned.
     mask: u64,
+    /// A quote or a carriage return in the chunks scanned so far.
+    quote_or_cr: bool,
 }
 
 impl<'a> Hits<'a> {
@@ -20,17 +23,27 @@ impl<'a> Hits<'a> {
             delimiter,
             base: 0,
             mask: 0,
+            quote_or_cr: false,
         };
         h.mask = h.chunk_mask(0);
         h
     }
 
-    /// The hits among the 64 bytes from `at` (fewer at the end of the data).
-    fn chunk_mask(&self, at: usize) -> u64 {
+    /// Whether a quote or a carriage return was among the bytes scanned so far (all of
+    /// them once [`Iterator::next`] has returned `None`).
+    pub(crate) fn saw_quote_or_cr(&self) -> bool {
+        self.quote_or_cr
+    }
+
+    /// The hits among the 64 bytes from `at` (fewer at the end of the data); notes a quote
+    /// or carriage return among them.
+    #[inline]
+    fn chunk_mask(&mut self, at: usize) -> u64 {
         let rest = &self.data[at.min(self.data.len())..];
-        if rest.len() >= 64 {
+        let (hits, special) = if rest.len() >= 64 {
             mask64(rest[..64].try_into().expect("64 bytes"), self.delimiter)
         } else {
+            // Padded with zeros, which are neither hits nor special.
             let mut last = [0u8; 64];
             last[..rest.len()].copy_from_slice(rest);
             let valid = if rest.is_empty() {
@@ -38,8 +51,11 @@ impl<'a> Hits<'a> {
             } else {
                 u64::MAX >> (64 - rest.len())
             };
-            mask64(&last, self.delimiter) & valid
-        }
+            let (hits, special) = mask64(&last, self.delimiter);
+            (hits & valid, special & valid)
+        };
+        self.quote_or_cr |= special != 0;
+        hits
     }
 }
 
@@ -61,31 +77,38 @@ impl Iterator for Hits<'_> {
     }
 }
 
-/// Bit k set where `chunk[k]` is `delimiter` or `\n`.
+/// Bit k set where `chunk[k]` is `delimiter` or `\n`; and where it is `"` or `\r`.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn mask64(chunk: &[u8; 64], delimiter: u8) -> u64 {
+fn mask64(chunk: &[u8; 64], delimiter: u8) -> (u64, u64) {
     use std::arch::x86_64::*;
     // SAFETY: SSE2 is part of every x86-64 target, so these instructions exist; each load
     // reads 16 bytes of `chunk` (no alignment needed).
     unsafe {
         let d = _mm_set1_epi8(delimiter as i8);
         let nl = _mm_set1_epi8(b'\n' as i8);
-        let mut mask = 0u64;
+        let quote = _mm_set1_epi8(b'"' as i8);
+        let cr = _mm_set1_epi8(b'\r' as i8);
+        let (mut mask, mut special) = (0u64, 0u64);
         for (k, part) in chunk.chunks_exact(16).enumerate() {
             let v = _mm_loadu_si128(part.as_ptr().cast());
             let hit = _mm_or_si128(_mm_cmpeq_epi8(v, d), _mm_cmpeq_epi8(v, nl));
             mask |= u64::from(_mm_movemask_epi8(hit) as u16) << (16 * k);
+            let odd = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, cr));
+            special |= u64::from(_mm_movemask_epi8(odd) as u16) << (16 * k);
         }
-        mask
+        (mask, special)
     }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn mask64(chunk: &[u8; 64], delimiter: u8) -> u64 {
-    chunk.iter().enumerate().fold(0, |m, (k, &c)| {
-        m | u64::from(c == delimiter || c == b'\n') << k
+fn mask64(chunk: &[u8; 64], delimiter: u8) -> (u64, u64) {
+    chunk.iter().enumerate().fold((0, 0), |(m, s), (k, &c)| {
+        (
+            m | u64::from(c == delimiter || c == b'\n') << k,
+            s | u64::from(c == b'"' || c == b'\r') << k,
+        )
     })
 }
 
@@ -110,13 +133,22 @@ mod tests {
                             3 => 0,
                             4 => b'\t',
                             5 => b'|',
+                            // Now and then a quote or a carriage return.
+                            6 if x >> 50 & 0xf == 0 => b'"',
+                            7 if x >> 50 & 0xf == 0 => b'\r',
                             _ => b'a' + (x >> 40) as u8 % 26,
                         }
                     })
                     .collect();
                 let expected: Vec<usize> = memchr::memchr2_iter(delimiter, b'\n', &data).collect();
-                let got: Vec<usize> = Hits::new(&data, delimiter).collect();
+                let mut hits = Hits::new(&data, delimiter);
+                let got: Vec<usize> = hits.by_ref().collect();
                 assert_eq!(got, expected, "len {len}, delimiter {delimiter}");
+                assert_eq!(
+                    hits.saw_quote_or_cr(),
+                    memchr::memchr2(b'"', b'\r', &data).is_some(),
+                    "len {len}, delimiter {delimiter}"
+                );
             }
         }
     }
