@@ -343,21 +343,25 @@ fn plain_decimal(t: &[u8]) -> Option<f64> {
         [b'+', rest @ ..] => (false, rest),
         _ => (false, t),
     };
-    let (int, frac) = match memchr::memchr(b'.', digits) {
-        Some(p) => (&digits[..p], &digits[p + 1..]),
-        None => (digits, &digits[..0]),
-    };
-    if int.is_empty() || int.len() + frac.len() > 15 {
+    // At most 15 digits and a point. One pass finds the point and reads the digits (a
+    // `memchr` call per amount for the point was ~1% of a large run's CPU).
+    if digits.len() > 16 {
         return None;
     }
-    let mut w: u64 = 0;
-    for &c in int.iter().chain(frac) {
-        if !c.is_ascii_digit() {
-            return None;
+    let (mut w, mut point) = (0u64, None);
+    for (k, &c) in digits.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => w = w * 10 + u64::from(c - b'0'),
+            b'.' if point.is_none() => point = Some(k),
+            _ => return None,
         }
-        w = w * 10 + u64::from(c - b'0');
     }
-    let v = w as f64 / POW10[frac.len()];
+    let int = point.unwrap_or(digits.len());
+    let frac = point.map_or(0, |p| digits.len() - p - 1);
+    if int == 0 || int + frac > 15 {
+        return None;
+    }
+    let v = w as f64 / POW10[frac];
     Some(if negative { -v } else { v })
 }
 
@@ -423,7 +427,11 @@ mod tests {
             "1e5",
             "1,5",
             "1234567890123456",
+            "123456789012.3456",
+            "12345678901234567",
+            "1..2",
             "12a",
+            "1.-2",
         ] {
             assert_eq!(plain_decimal(t.as_bytes()), None, "{t}");
         }
