@@ -345,6 +345,9 @@ pub(crate) struct Builder<'o> {
     last_customer: Option<(Vec<u8>, usize, u32)>,
     /// Rows each block's part is made room for at once ([`Builder::expect_rows`]).
     block_rows: usize,
+    /// The last row's industry and its index: rows come in runs of one customer, and so of
+    /// one industry, which is then not looked up again.
+    last_industry: (Vec<u8>, u32),
 }
 
 const MAX_ID_BYTES: usize = 256;
@@ -360,6 +363,7 @@ impl<'o> Builder<'o> {
             bad_shown: Vec::new(),
             last_customer: None,
             block_rows: 0,
+            last_industry: (Vec::new(), NONE),
         }
     }
 
@@ -468,7 +472,22 @@ impl<'o> Builder<'o> {
         };
         let l = &mut self.ledger;
         let product = intern_opt(&mut l.products, product);
-        let industry = intern_opt(&mut l.industries, industry);
+        let industry = match industry.map(trim) {
+            Some(b) if self.last_industry.1 != NONE && same_bytes(b, &self.last_industry.0) => {
+                self.last_industry.1
+            }
+            other => {
+                let code = intern_opt(&mut l.industries, other);
+                if code != NONE {
+                    self.last_industry.0.clear();
+                    self.last_industry
+                        .0
+                        .extend_from_slice(other.unwrap_or_default());
+                    self.last_industry.1 = code;
+                }
+                code
+            }
+        };
         let rows = &mut self.pending[block]
             .last_mut()
             .expect("the id's part exists")
