@@ -538,8 +538,8 @@ struct Rows<'p> {
     optional: [Option<usize>; 3],
     date_format: super::DateFormat,
     amount_format: super::AmountFormat,
-    last_date: Vec<u8>,
-    last_day: i32,
+    /// The last row's date and its day: an invoice's lines repeat it.
+    last_date: super::Last<i32>,
     counts: Counts,
 }
 
@@ -556,8 +556,7 @@ impl<'p> Rows<'p> {
             optional: [idx(Role::Invoice), idx(Role::Product), idx(Role::Industry)],
             date_format: b.opts.date_format.clone(),
             amount_format: b.opts.amount_format,
-            last_date: Vec::new(),
-            last_day: 0,
+            last_date: super::Last::new(),
             counts: Counts::default(),
         }
     }
@@ -587,16 +586,15 @@ impl<'p> Rows<'p> {
         }
         let [ci, di, ai] = self.cols;
         let raw_date = record.field(di);
-        let day = if !self.last_date.is_empty() && super::same_bytes(raw_date, &self.last_date) {
-            Ok(self.last_day)
-        } else {
-            let day = parse::parse_date(raw_date, &self.date_format);
-            if let Ok(d) = day {
-                self.last_date.clear();
-                self.last_date.extend_from_slice(raw_date);
-                self.last_day = d;
+        let day = match self.last_date.get(raw_date) {
+            Some(d) => Ok(d),
+            None => {
+                let day = parse::parse_date(raw_date, &self.date_format);
+                if let Ok(d) = day {
+                    self.last_date.set(raw_date, d);
+                }
+                day
             }
-            day
         };
         let amount = parse::parse_amount_as(record.field(ai), self.amount_format);
         let get = |i: Option<usize>| i.map(|i| record.field(i));

@@ -340,14 +340,13 @@ pub(crate) struct Builder<'o> {
     pending: Vec<Vec<Pending>>,
     bad_total: usize,
     bad_shown: Vec<BadRow>,
-    /// The last row's customer id, its block and its offset there: invoice lines come in
-    /// runs of one customer, and a repeated id is neither hashed nor stored again.
-    last_customer: Option<(Vec<u8>, usize, u32)>,
+    /// The last row's customer id, its block and its offset there: a repeated id is neither
+    /// checked, hashed nor stored again.
+    last_customer: Last<(usize, u32)>,
     /// Rows each block's part is made room for at once ([`Builder::expect_rows`]).
     block_rows: usize,
-    /// The last row's industry and its index: rows come in runs of one customer, and so of
-    /// one industry, which is then not looked up again.
-    last_industry: (Vec<u8>, u32),
+    /// The last row's industry and its index, not looked up again.
+    last_industry: Last<u32>,
 }
 
 const MAX_ID_BYTES: usize = 256;
@@ -361,9 +360,9 @@ impl<'o> Builder<'o> {
             pending: (0..BLOCKS).map(|_| Vec::new()).collect(),
             bad_total: 0,
             bad_shown: Vec::new(),
-            last_customer: None,
+            last_customer: Last::new(),
             block_rows: 0,
-            last_industry: (Vec::new(), NONE),
+            last_industry: Last::new(),
         }
     }
 
@@ -408,10 +407,7 @@ impl<'o> Builder<'o> {
         };
         let id = trim(customer);
         // The last row's id (most rows repeat it) was checked then.
-        let repeated = match &self.last_customer {
-            Some((bytes, block, at)) if same_bytes(bytes, id) => Some((*block, *at)),
-            _ => None,
-        };
+        let repeated = self.last_customer.get(id);
         if repeated.is_none() {
             check_id(id).map_err(|(value, reason)| FieldError {
                 column: col(Role::Customer),
@@ -457,12 +453,7 @@ impl<'o> Builder<'o> {
                 // The block's next id goes in the next cache line sooner or later: loaded
                 // now, long before (256 blocks take turns), it is there when written.
                 crate::hint::prefetch(ids.as_ptr().wrapping_add(ids.len() + 64));
-                let last = self
-                    .last_customer
-                    .get_or_insert_with(|| (Vec::new(), block, at));
-                last.0.clear();
-                last.0.extend_from_slice(id);
-                (last.1, last.2) = (block, at);
+                self.last_customer.set(id, (block, at));
                 (block, at)
             }
         };
@@ -473,20 +464,12 @@ impl<'o> Builder<'o> {
         let l = &mut self.ledger;
         let product = intern_opt(&mut l.products, product);
         let industry = match industry.map(trim) {
-            Some(b) if self.last_industry.1 != NONE && same_bytes(b, &self.last_industry.0) => {
-                self.last_industry.1
-            }
-            other => {
-                let code = intern_opt(&mut l.industries, other);
-                if code != NONE {
-                    self.last_industry.0.clear();
-                    self.last_industry
-                        .0
-                        .extend_from_slice(other.unwrap_or_default());
-                    self.last_industry.1 = code;
-                }
+            None => NONE,
+            Some(b) => self.last_industry.get(b).unwrap_or_else(|| {
+                let code = intern_opt(&mut l.industries, Some(b));
+                self.last_industry.set(b, code);
                 code
-            }
+            }),
         };
         let rows = &mut self.pending[block]
             .last_mut()
@@ -584,7 +567,7 @@ impl<'o> Builder<'o> {
             }
         }
         // A new part may now follow the one the last id points into.
-        self.last_customer = None;
+        self.last_customer.clear();
         l.has_invoice |= o.has_invoice;
         l.has_product |= o.has_product;
         l.has_industry |= o.has_industry;
@@ -741,10 +724,43 @@ fn check_id(id: &[u8]) -> Result<(), (String, String)> {
     }
 }
 
-/// `a == b`, inline for the short texts compared on every row (the last row's customer id
-/// and date): a call to the C library's `bcmp` per comparison was ~2% of a run's CPU.
+/// The last row's text in one field and what it was read as. Rows come in runs (an
+/// invoice's lines: one customer, one day, one industry), and a repeat is not read again.
+#[derive(Debug)]
+pub(crate) struct Last<T> {
+    bytes: Vec<u8>,
+    value: Option<T>,
+}
+
+impl<T: Copy> Last<T> {
+    pub(crate) fn new() -> Self {
+        Last {
+            bytes: Vec::new(),
+            value: None,
+        }
+    }
+
+    /// What `bytes` were read as, if they are the last ones set.
+    #[inline]
+    pub(crate) fn get(&self, bytes: &[u8]) -> Option<T> {
+        self.value.filter(|_| same_bytes(&self.bytes, bytes))
+    }
+
+    pub(crate) fn set(&mut self, bytes: &[u8], value: T) {
+        self.bytes.clear();
+        self.bytes.extend_from_slice(bytes);
+        self.value = Some(value);
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.value = None;
+    }
+}
+
+/// `a == b`, inline for the short texts compared on every row ([`Last`]): a call to the C
+/// library's `bcmp` per comparison was ~2% of a run's CPU.
 #[inline]
-pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
@@ -789,7 +805,23 @@ pub fn hash64(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::same_bytes;
+    use super::{same_bytes, Last};
+
+    #[test]
+    fn last_gives_the_value_of_the_same_bytes_only() {
+        let mut last: Last<u32> = Last::new();
+        assert_eq!(last.get(b""), None);
+        last.set(b"2025-01-01", 7);
+        assert_eq!(last.get(b"2025-01-01"), Some(7));
+        assert_eq!(
+            (last.get(b"2025-01-02"), last.get(b"2025-01-0")),
+            (None, None)
+        );
+        last.set(b"", 9);
+        assert_eq!((last.get(b""), last.get(b"2025-01-01")), (Some(9), None));
+        last.clear();
+        assert_eq!(last.get(b""), None);
+    }
 
     #[test]
     fn same_bytes_is_slice_equality_at_every_length_and_position() {
