@@ -68,10 +68,16 @@ pub fn quantile_scores(
     cuts: &[f64],
     higher_is_better: bool,
 ) -> (Vec<u8>, Vec<Bin>) {
+    whole_number_scores(values, cuts, higher_is_better)
+        .unwrap_or_else(|| sorted_scores(values, cuts, higher_is_better))
+}
+
+/// [`quantile_scores`] for any values, by sorting them.
+fn sorted_scores(values: &[f64], cuts: &[f64], higher_is_better: bool) -> (Vec<u8>, Vec<Bin>) {
     let n = values.len();
     // Sorted by key, worst first: the key holds the value, so the sort never reads `values`
     // at random (on a million customers that was most of its time).
-    let mut keyed: Vec<(u64, u32)> = values
+    let keyed: Vec<(u64, u32)> = values
         .iter()
         .enumerate()
         .map(|(i, &v)| {
@@ -79,7 +85,7 @@ pub fn quantile_scores(
             (if higher_is_better { k } else { !k }, i as u32)
         })
         .collect();
-    keyed.sort_unstable();
+    let keyed = crate::par::sort(keyed);
     // Each value is read back from its key: no read of `values` at random.
     let value = |p: usize| {
         let k = keyed[p].0;
@@ -113,6 +119,71 @@ pub fn quantile_scores(
         p = q;
     }
     (scores, bins)
+}
+
+/// Widest range of whole numbers [`quantile_scores`] counts in a table instead of sorting.
+const COUNTED_SPAN: i64 = 1 << 20;
+
+/// [`quantile_scores`] for whole numbers within [`COUNTED_SPAN`] of each other (recency in
+/// days, frequency): the customers of each value are counted in a table, each value's score
+/// follows from the counts in order, and each customer's is looked up. The same positions,
+/// scores and bins as by sorting, without sorting a million (key, index) pairs. `None` for
+/// any other values (a fraction, -0, a NaN or infinity, a wider range).
+fn whole_number_scores(
+    values: &[f64],
+    cuts: &[f64],
+    higher_is_better: bool,
+) -> Option<(Vec<u8>, Vec<Bin>)> {
+    let n = values.len();
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &v in values {
+        if !v.is_finite() || v.trunc() != v || (v == 0.0 && v.is_sign_negative()) {
+            return None;
+        }
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if n == 0 || hi - lo >= COUNTED_SPAN as f64 {
+        return None;
+    }
+    let at = |v: f64| (v - lo) as usize;
+    let mut count = vec![0u32; at(hi) + 1];
+    for &v in values {
+        count[at(v)] += 1;
+    }
+    let mut bins: Vec<Bin> = (1..=cuts.len() as u8 + 1)
+        .map(|score| Bin {
+            score,
+            min: None,
+            max: None,
+            customers: 0,
+        })
+        .collect();
+    // Worst first, as the sort would have them: the score of each value present.
+    let mut score_of = vec![0u8; count.len()];
+    let mut p = 0usize;
+    let slots: Box<dyn Iterator<Item = usize>> = if higher_is_better {
+        Box::new(0..count.len())
+    } else {
+        Box::new((0..count.len()).rev())
+    };
+    for slot in slots {
+        let k = count[slot] as usize;
+        if k == 0 {
+            continue;
+        }
+        let v = lo + slot as f64;
+        let position = (p as f64 + k as f64 / 2.0) / n as f64;
+        let score = 1 + cuts.iter().filter(|&&c| c <= position).count() as u8;
+        score_of[slot] = score;
+        let bin = &mut bins[score as usize - 1];
+        bin.customers += k;
+        bin.min = Some(bin.min.map_or(v, |m: f64| m.min(v)));
+        bin.max = Some(bin.max.map_or(v, |m: f64| m.max(v)));
+        p += k;
+    }
+    let scores = values.iter().map(|&v| score_of[at(v)]).collect();
+    Some((scores, bins))
 }
 
 /// A key whose unsigned order is `f64::total_cmp`'s order of the values.
@@ -195,7 +266,8 @@ pub fn score(
     keep: &[usize],
 ) -> Scores {
     let cuts = &s.rfm.quantiles;
-    // The three sorts are independent: recency and frequency on a second thread.
+    // Independent: recency and frequency (whole numbers: counted, not sorted) on a second
+    // thread while monetary is sorted.
     let (((r, r_bins), (f, f_bins)), (m, m_bins)) = crate::par::join(
         || {
             let recency: Vec<f64> = c.recency_days.iter().map(|&d| f64::from(d)).collect();
@@ -357,6 +429,41 @@ mod tests {
         let (s, bins) = quantile_scores(&[], &CUTS, true);
         assert!(s.is_empty());
         assert!(bins.iter().all(|b| b.customers == 0 && b.min.is_none()));
+    }
+
+    #[test]
+    fn whole_numbers_counted_score_as_when_sorted() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let cuts = [[0.2, 0.4, 0.6, 0.8].as_slice(), &[0.5], &[0.1, 0.1, 0.9]];
+        for case in 0..300 {
+            let n = 1 + (next() % 500) as usize;
+            let (spread, base) = [(3, 0), (40, -20), (5000, 1 << 40), (1 << 19, 0)][case % 4];
+            let v: Vec<f64> = (0..n)
+                .map(|_| (base + (next() % spread) as i64) as f64)
+                .collect();
+            for higher in [true, false] {
+                let c = cuts[case % 3];
+                let counted = whole_number_scores(&v, c, higher).expect("whole numbers");
+                assert_eq!(counted, sorted_scores(&v, c, higher), "case {case}");
+            }
+        }
+        // Anything else is sorted.
+        for v in [
+            vec![1.0, 2.5],
+            vec![-0.0, 1.0],
+            vec![1.0, f64::NAN],
+            vec![f64::INFINITY],
+            vec![0.0, COUNTED_SPAN as f64],
+            vec![],
+        ] {
+            assert!(whole_number_scores(&v, &CUTS, true).is_none(), "{v:?}");
+        }
     }
 
     #[test]
