@@ -208,6 +208,50 @@ fn parquet_and_csv_ledgers_give_the_same_scores() {
 }
 
 #[test]
+fn a_parquet_file_among_csv_files_reads_like_their_csv_together() {
+    // A Parquet file's rows go straight into the ledger's builder, a CSV file's come from
+    // the readers' builders: interleaved, every row must still land with its customer.
+    let tmp = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(testdata("sample_ledger.csv")).unwrap();
+    let header = text.lines().next().unwrap();
+    // Later rows of customers the sample has, and of one it has not.
+    let later = format!(
+        "{header}\nINV900000001,C00165,2026-11-05,100.00,Training,North,Healthcare,1\n\
+         INV900000001,C00165,2026-11-05,50.00,Software,North,Healthcare,1\n\
+         INV900000002,C99999,2026-11-06,75.50,Software,East,Retail,2\n\
+         INV900000003,C00214,2026-11-07,-10.00,Software,Central,Logistics,-1\n"
+    );
+    let later_path = tmp.path().join("later.csv");
+    fs::write(&later_path, later).unwrap();
+    let (csv, mixed, first) = (
+        tmp.path().join("csv"),
+        tmp.path().join("mixed"),
+        tmp.path().join("first"),
+    );
+    score_ok(&[&testdata("sample_ledger.csv"), &later_path], &csv, &[]);
+    score_ok(
+        &[&testdata("sample_ledger.parquet"), &later_path],
+        &mixed,
+        &[],
+    );
+    score_ok(
+        &[&later_path, &testdata("sample_ledger.parquet")],
+        &first,
+        &[],
+    );
+    let scores = fs::read_to_string(csv.join("scores.csv")).unwrap();
+    assert!(scores.contains(",C99999,"), "the new customer is scored");
+    for dir in [&mixed, &first] {
+        assert_eq!(
+            scores,
+            fs::read_to_string(dir.join("scores.csv")).unwrap(),
+            "{}",
+            dir.display()
+        );
+    }
+}
+
+#[test]
 fn as_of_ignores_later_rows_and_measures_recency_from_it() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
