@@ -5,9 +5,10 @@
 
 use std::io::{self, Write};
 
-/// Builds CSV lines into a buffer and flushes it to the writer in large blocks.
+/// Builds CSV lines into a buffer and flushes it to the writer in large blocks, or keeps
+/// them all in the buffer ([`CsvOut::into_buffer`]).
 pub struct CsvOut<'w> {
-    w: &'w mut dyn Write,
+    w: Option<&'w mut dyn Write>,
     buf: Vec<u8>,
     first: bool,
 }
@@ -15,10 +16,25 @@ pub struct CsvOut<'w> {
 impl<'w> CsvOut<'w> {
     pub fn new(w: &'w mut dyn Write) -> Self {
         CsvOut {
-            w,
+            w: Some(w),
             buf: Vec::with_capacity(1 << 16),
             first: true,
         }
+    }
+
+    /// Lines appended to `buf` and kept there, for a chunk of a table formatted on one
+    /// thread and written on another: no second copy through a writer.
+    pub fn into_buffer(buf: Vec<u8>) -> CsvOut<'static> {
+        CsvOut {
+            w: None,
+            buf,
+            first: true,
+        }
+    }
+
+    /// The lines of a [`CsvOut::into_buffer`]; empty for a writer's (they were written).
+    pub fn buffer(self) -> Vec<u8> {
+        self.buf
     }
 
     fn sep(&mut self) {
@@ -116,16 +132,18 @@ impl<'w> CsvOut<'w> {
     pub fn end(&mut self) -> io::Result<()> {
         self.buf.push(b'\n');
         self.first = true;
-        if self.buf.len() >= 1 << 16 {
-            self.w.write_all(&self.buf)?;
+        if let Some(w) = self.w.as_mut().filter(|_| self.buf.len() >= 1 << 16) {
+            w.write_all(&self.buf)?;
             self.buf.clear();
         }
         Ok(())
     }
 
     pub fn finish(mut self) -> io::Result<()> {
-        self.w.write_all(&self.buf)?;
-        self.buf.clear();
+        if let Some(w) = self.w.as_mut() {
+            w.write_all(&self.buf)?;
+            self.buf.clear();
+        }
         Ok(())
     }
 }
@@ -335,6 +353,27 @@ mod tests {
         w.end().unwrap();
         w.finish().unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "'=1+1,-5,-2.5\n");
+    }
+
+    #[test]
+    fn a_kept_buffer_holds_the_bytes_a_writer_gets() {
+        let line = |out: &mut CsvOut| {
+            out.int(-42i64).text("a,b").fixed(2.675, 2).day(20_000);
+            out.end().unwrap();
+        };
+        let mut written = Vec::new();
+        let mut w = CsvOut::new(&mut written);
+        let mut kept = CsvOut::into_buffer(b"head\n".to_vec());
+        // Past the writer's flush size, so that it writes more than once.
+        for _ in 0..5000 {
+            line(&mut w);
+            line(&mut kept);
+        }
+        w.finish().unwrap();
+        let kept = kept.buffer();
+        assert!(written.len() > 1 << 16);
+        assert_eq!(&kept[..5], b"head\n");
+        assert_eq!(kept[5..], written[..]);
     }
 
     #[test]

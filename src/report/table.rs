@@ -126,10 +126,10 @@ pub fn csv<T: Table + Sync>(t: &T, w: &mut dyn Write) -> anyhow::Result<()> {
                     return;
                 }
                 buf.clear();
-                let mut out = CsvOut::new(&mut buf);
+                let mut out = CsvOut::into_buffer(buf);
                 let rows = k * CSV_CHUNK..((k + 1) * CSV_CHUNK).min(n);
-                let formatted = t.rows(&mut out, rows).and_then(|()| Ok(out.finish()?));
-                if done_tx.send((k, formatted.map(|()| buf))).is_err() {
+                let formatted = t.rows(&mut out, rows).map(|()| out.buffer());
+                if done_tx.send((k, formatted)).is_err() {
                     return;
                 }
             });
