@@ -949,13 +949,7 @@ mod tests {
     fn distinct_counts_agree_with_sort_and_dedup() {
         // Lengths on both sides of the compare-without-sorting limit; few and many values,
         // in runs and not; product codes under 64, above it, and none.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_rng(0x2545_f491_4f6c_dd1du64);
         let mut scratch = Vec::new();
         for case in 0..2000 {
             let len = (next() % 40) as usize;

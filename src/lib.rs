@@ -36,3 +36,15 @@ pub mod prospects;
 pub mod report;
 pub mod score;
 pub mod synth;
+
+/// A small deterministic generator of pseudo-random numbers for tests (xorshift64).
+#[cfg(test)]
+pub(crate) fn test_rng(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed.max(1);
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}

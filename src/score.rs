@@ -92,14 +92,7 @@ fn sorted_scores(values: &[f64], cuts: &[f64], higher_is_better: bool) -> (Vec<u
         value_of_key(if higher_is_better { k } else { !k })
     };
     let mut scores = vec![0u8; n];
-    let mut bins: Vec<Bin> = (1..=cuts.len() as u8 + 1)
-        .map(|score| Bin {
-            score,
-            min: None,
-            max: None,
-            customers: 0,
-        })
-        .collect();
+    let mut bins = empty_bins(cuts);
     let mut p = 0;
     while p < n {
         let v = value(p);
@@ -107,18 +100,37 @@ fn sorted_scores(values: &[f64], cuts: &[f64], higher_is_better: bool) -> (Vec<u
         while q < n && value(q) == v {
             q += 1;
         }
-        let position = (p as f64 + (q - p) as f64 / 2.0) / n as f64;
-        let score = 1 + cuts.iter().filter(|&&c| c <= position).count() as u8;
+        let score = score_run(&mut bins, cuts, p, q - p, n, v);
         for &(_, i) in &keyed[p..q] {
             scores[i as usize] = score;
         }
-        let bin = &mut bins[score as usize - 1];
-        bin.customers += q - p;
-        bin.min = Some(bin.min.map_or(v, |m: f64| m.min(v)));
-        bin.max = Some(bin.max.map_or(v, |m: f64| m.max(v)));
         p = q;
     }
     (scores, bins)
+}
+
+/// The bins of `cuts`, empty.
+fn empty_bins(cuts: &[f64]) -> Vec<Bin> {
+    (1..=cuts.len() as u8 + 1)
+        .map(|score| Bin {
+            score,
+            min: None,
+            max: None,
+            customers: 0,
+        })
+        .collect()
+}
+
+/// The score of the `k` customers of value `v` from position `p` (worst first) of `n`, by
+/// their mid-rank share; counts them in its bin.
+fn score_run(bins: &mut [Bin], cuts: &[f64], p: usize, k: usize, n: usize, v: f64) -> u8 {
+    let position = (p as f64 + k as f64 / 2.0) / n as f64;
+    let score = 1 + cuts.iter().filter(|&&c| c <= position).count() as u8;
+    let bin = &mut bins[score as usize - 1];
+    bin.customers += k;
+    bin.min = Some(bin.min.map_or(v, |m: f64| m.min(v)));
+    bin.max = Some(bin.max.map_or(v, |m: f64| m.max(v)));
+    score
 }
 
 /// Widest range of whole numbers [`quantile_scores`] counts in a table instead of sorting.
@@ -151,14 +163,7 @@ fn whole_number_scores(
     for &v in values {
         count[at(v)] += 1;
     }
-    let mut bins: Vec<Bin> = (1..=cuts.len() as u8 + 1)
-        .map(|score| Bin {
-            score,
-            min: None,
-            max: None,
-            customers: 0,
-        })
-        .collect();
+    let mut bins = empty_bins(cuts);
     // Worst first, as the sort would have them: the score of each value present.
     let mut score_of = vec![0u8; count.len()];
     let mut p = 0usize;
@@ -172,14 +177,7 @@ fn whole_number_scores(
         if k == 0 {
             continue;
         }
-        let v = lo + slot as f64;
-        let position = (p as f64 + k as f64 / 2.0) / n as f64;
-        let score = 1 + cuts.iter().filter(|&&c| c <= position).count() as u8;
-        score_of[slot] = score;
-        let bin = &mut bins[score as usize - 1];
-        bin.customers += k;
-        bin.min = Some(bin.min.map_or(v, |m: f64| m.min(v)));
-        bin.max = Some(bin.max.map_or(v, |m: f64| m.max(v)));
+        score_of[slot] = score_run(&mut bins, cuts, p, k, n, lo + slot as f64);
         p += k;
     }
     let scores = values.iter().map(|&v| score_of[at(v)]).collect();
@@ -433,13 +431,7 @@ mod tests {
 
     #[test]
     fn whole_numbers_counted_score_as_when_sorted() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::test_rng(0x9e37_79b9_7f4a_7c15u64);
         let cuts = [[0.2, 0.4, 0.6, 0.8].as_slice(), &[0.5], &[0.1, 0.1, 0.9]];
         for case in 0..300 {
             let n = 1 + (next() % 500) as usize;
