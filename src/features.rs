@@ -547,6 +547,7 @@ impl Customers {
             overdue,
             repeat_value,
         } = &mut self;
+        // About as many bytes on each side (ids, 4- and 8-byte columns; 16-byte options).
         crate::par::join(
             || {
                 *id = id.gather(order);
@@ -558,8 +559,6 @@ impl Customers {
                 let mut counts = Regather::new(order);
                 counts.apply(frequency);
                 counts.apply(order_days);
-            },
-            || {
                 let mut sums = Regather::new(order);
                 for v in [
                     monetary,
@@ -571,6 +570,8 @@ impl Customers {
                 ] {
                     sums.apply(v);
                 }
+            },
+            || {
                 let mut opt = Regather::new(order);
                 for v in [cycle_days, cycle_cv, overdue, repeat_value] {
                     opt.apply(v);
