@@ -690,15 +690,14 @@ fn distinct_codes(codes: impl Iterator<Item = u32>, scratch: &mut Vec<u32>) -> u
 /// The industry on most of the customer's rows; ties go to the alphabetically first.
 /// `ids` is scratch space.
 fn main_industry(rows: &[Row], ledger: &Ledger, ids: &mut Vec<u32>) -> u32 {
-    // Mostly one industry on every row: no counting needed.
-    let mut known = rows.iter().map(|r| r.industry).filter(|&i| i != NONE);
-    match known.next() {
-        None => return NONE,
-        Some(one) if known.all(|i| i == one) => return one,
-        _ => {}
-    }
     ids.clear();
     ids.extend(rows.iter().map(|r| r.industry).filter(|&i| i != NONE));
+    // Mostly one industry on every row: no counting needed.
+    match ids.first() {
+        None => return NONE,
+        Some(&one) if ids.iter().all(|&i| i == one) => return one,
+        _ => {}
+    }
     ids.sort_unstable();
     let mut best: Option<(usize, &str, u32)> = None;
     for run in ids.chunk_by(|a, b| a == b) {

@@ -124,13 +124,19 @@ fn empty_bins(cuts: &[f64]) -> Vec<Bin> {
 /// The score of the `k` customers of value `v` from position `p` (worst first) of `n`, by
 /// their mid-rank share; counts them in its bin.
 fn score_run(bins: &mut [Bin], cuts: &[f64], p: usize, k: usize, n: usize, v: f64) -> u8 {
-    let position = (p as f64 + k as f64 / 2.0) / n as f64;
+    let position = mid_rank_share(p, k, n);
     let score = 1 + cuts.iter().filter(|&&c| c <= position).count() as u8;
     let bin = &mut bins[score as usize - 1];
     bin.customers += k;
     bin.min = Some(bin.min.map_or(v, |m: f64| m.min(v)));
     bin.max = Some(bin.max.map_or(v, |m: f64| m.max(v)));
     score
+}
+
+/// The mid-rank share of a value among `n`: (the `below` values under it + half the `equal`
+/// ones, itself included) / `n`. Quantile scores and rank shares both place a value so.
+fn mid_rank_share(below: usize, equal: usize, n: usize) -> f64 {
+    (below as f64 + equal as f64 / 2.0) / n as f64
 }
 
 /// Widest range of whole numbers [`quantile_scores`] counts in a table instead of sorting.
@@ -167,12 +173,9 @@ fn whole_number_scores(
     // Worst first, as the sort would have them: the score of each value present.
     let mut score_of = vec![0u8; count.len()];
     let mut p = 0usize;
-    let slots: Box<dyn Iterator<Item = usize>> = if higher_is_better {
-        Box::new(0..count.len())
-    } else {
-        Box::new((0..count.len()).rev())
-    };
-    for slot in slots {
+    let last = count.len() - 1;
+    for step in 0..count.len() {
+        let slot = if higher_is_better { step } else { last - step };
         let k = count[slot] as usize;
         if k == 0 {
             continue;
@@ -365,10 +368,9 @@ pub fn rank_shares(values: &[Option<f64>]) -> Vec<Option<f64>> {
         return out;
     }
     let keyed = crate::par::sort(keyed);
-    let n = keyed.len() as f64;
     let mut below = 0;
     for run in keyed.chunk_by(|a, b| a.0 == b.0) {
-        let share = (below as f64 + run.len() as f64 / 2.0) / n;
+        let share = mid_rank_share(below, run.len(), keyed.len());
         for &(_, i) in run {
             out[i as usize] = Some(share);
         }
