@@ -9,6 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
+use super::mapped::Mapped;
 use super::{parse, Builder, InputStats, Resolved, Role};
 use crate::error::InputError;
 use crate::progress::Progress;
@@ -70,6 +71,16 @@ pub(super) fn read(
         return Ok(header);
     }
 
+    // Without a quote in the first 64 KiB the plain reader is tried; it gives up at the
+    // first quote or lone carriage return, and the file is then read by the CSV reader.
+    let mut plain = memchr::memchr(b'"', &head).is_none();
+    let map_min = b.opts.map_min_bytes.unwrap_or(super::mapped::MAP_MIN_BYTES);
+    let map = if plain {
+        Mapped::open(&file, map_min)
+    } else {
+        None
+    };
+
     // The header, and where the data starts.
     let mut rdr = reader(file, delimiter);
     let header = read_header(&mut rdr, &shown)?;
@@ -102,9 +113,6 @@ pub(super) fn read(
         bar: &bar,
     };
 
-    // Without a quote in the first 64 KiB the plain reader is tried; it gives up at the
-    // first quote or lone carriage return, and the file is then read by the CSV reader.
-    let mut plain = memchr::memchr(b'"', &head).is_none();
     let mut counts = Counts::default();
     let mut parallel_ok = false;
     if !splits.is_empty() {
@@ -118,11 +126,12 @@ pub(super) fn read(
                     let opts = b.opts;
                     let end_or_eof = end.unwrap_or(bytes);
                     let head = &head;
+                    let map = map.as_ref();
                     s.spawn(move || {
                         let mut local = Builder::new(opts);
                         local.expect_rows(expected_rows(end_or_eof - start, head));
                         if plain {
-                            let read = part.parse_plain(&mut local, start, end)?;
+                            let read = part.parse_plain(&mut local, start, end, map)?;
                             return Ok(read.map(|(counts, boundary)| (local, counts, boundary)));
                         }
                         let (counts, boundary) = part.parse(&mut local, start, end)?;
@@ -171,7 +180,7 @@ pub(super) fn read(
             let mut local = Builder::new(b.opts);
             local.expect_rows(rows);
             read = part
-                .parse_plain(&mut local, data_start, None)?
+                .parse_plain(&mut local, data_start, None, map.as_ref())?
                 .map(|(c, _)| (local, c));
             if read.is_none() {
                 bar.set_position(data_start);
@@ -396,14 +405,39 @@ impl Part<'_> {
         b: &mut Builder,
         start: u64,
         end: Option<u64>,
+        map: Option<&Mapped>,
     ) -> anyhow::Result<Option<PartEnd>> {
+        let mut rows = Rows::new(self, b);
+        let mut bounds: Vec<(usize, usize)> = Vec::new();
+        let mut line = 1u64;
+        if let Some(map) = map {
+            // The file's own bytes, a chunk of whole lines at a time.
+            let bytes = map.bytes();
+            let limit = end.map_or(bytes.len(), |e| (e as usize).min(bytes.len()));
+            let mut at = start as usize;
+            loop {
+                let to = match at + PLAIN_CHUNK {
+                    far if far >= limit => limit,
+                    far => memchr::memchr(b'\n', &bytes[far..limit]).map_or(limit, |i| far + i + 1),
+                };
+                let clean = self.plain_lines(&bytes[at..to], &mut rows, b, &mut line, &mut bounds);
+                self.bar.inc((to - at) as u64);
+                map.release(at, to);
+                if !clean {
+                    return Ok(None);
+                }
+                if to == limit {
+                    let stop = end.filter(|&e| e as usize == limit);
+                    return Ok(Some((rows.counts, stop.map(|e| (e, line)))));
+                }
+                at = to;
+            }
+        }
         let cannot = || format!("cannot read {}", self.shown);
         let mut file = File::open(self.path).with_context(cannot)?;
         file.seek(SeekFrom::Start(start)).with_context(cannot)?;
-        let mut rows = Rows::new(self, b);
         let mut buf = vec![0u8; PLAIN_CHUNK];
-        let (mut filled, mut at, mut line, mut eof) = (0usize, start, 1u64, false);
-        let mut bounds: Vec<(usize, usize)> = Vec::new();
+        let (mut filled, mut at, mut eof) = (0usize, start, false);
         loop {
             while !eof && filled < buf.len() {
                 let n = file.read(&mut buf[filled..]).with_context(cannot)?;
@@ -428,50 +462,7 @@ impl Part<'_> {
             if let Some(e) = stop {
                 region = (e - at) as usize;
             }
-            let data = &buf[..region];
-            // One pass finds every delimiter and line break, and notes any quote or `\r`
-            // (checked after the pass: rows taken from a buffer that has a quote are
-            // dropped with the builder).
-            let (mut start, mut field) = (0, 0);
-            bounds.clear();
-            let mut hits = super::split::Hits::new(data, self.delimiter);
-            loop {
-                let hit = hits.next();
-                match hit {
-                    Some(i) if data[i] != b'\n' => {
-                        bounds.push((field, i));
-                        field = i + 1;
-                        continue;
-                    }
-                    None if start >= data.len() => break,
-                    _ => {}
-                }
-                let brk = hit.unwrap_or(data.len());
-                let mut end = brk;
-                if end > start && data[end - 1] == b'\r' {
-                    end -= 1;
-                }
-                if end > start {
-                    bounds.push((field, end));
-                    let record = Fields {
-                        data,
-                        line: (start, end),
-                        bounds: &bounds,
-                    };
-                    rows.take(b, line, &record);
-                }
-                bounds.clear();
-                line += 1;
-                (start, field) = (brk + 1, brk + 1);
-                if hit.is_none() {
-                    break;
-                }
-            }
-            if hits.saw_quote_or_cr()
-                && (memchr::memchr(b'"', data).is_some()
-                    || memchr::memchr_iter(b'\r', data)
-                        .any(|i| i + 1 < data.len() && data[i + 1] != b'\n'))
-            {
+            if !self.plain_lines(&buf[..region], &mut rows, b, &mut line, &mut bounds) {
                 return Ok(None);
             }
             if let Some(e) = stop {
@@ -484,6 +475,61 @@ impl Part<'_> {
             filled -= region;
             at += region as u64;
         }
+    }
+
+    /// Takes the lines of `data` (whole lines; the last may lack its break) into the builder,
+    /// `line` being the number of the first and, on return, of the line after the last.
+    /// `false` when `data` holds a quote or a lone `\r` (module doc of [`Part::parse_plain`]).
+    fn plain_lines(
+        &self,
+        data: &[u8],
+        rows: &mut Rows,
+        b: &mut Builder,
+        line: &mut u64,
+        bounds: &mut Vec<(usize, usize)>,
+    ) -> bool {
+        // One pass finds every delimiter and line break, and notes any quote or `\r`
+        // (checked after the pass: rows taken from a buffer that has a quote are
+        // dropped with the builder).
+        let (mut start, mut field) = (0, 0);
+        bounds.clear();
+        let mut hits = super::split::Hits::new(data, self.delimiter);
+        loop {
+            let hit = hits.next();
+            match hit {
+                Some(i) if data[i] != b'\n' => {
+                    bounds.push((field, i));
+                    field = i + 1;
+                    continue;
+                }
+                None if start >= data.len() => break,
+                _ => {}
+            }
+            let brk = hit.unwrap_or(data.len());
+            let mut end = brk;
+            if end > start && data[end - 1] == b'\r' {
+                end -= 1;
+            }
+            if end > start {
+                bounds.push((field, end));
+                let record = Fields {
+                    data,
+                    line: (start, end),
+                    bounds,
+                };
+                rows.take(b, *line, &record);
+            }
+            bounds.clear();
+            *line += 1;
+            (start, field) = (brk + 1, brk + 1);
+            if hit.is_none() {
+                break;
+            }
+        }
+        !(hits.saw_quote_or_cr()
+            && (memchr::memchr(b'"', data).is_some()
+                || memchr::memchr_iter(b'\r', data)
+                    .any(|i| i + 1 < data.len() && data[i + 1] != b'\n')))
     }
 }
 
@@ -629,6 +675,15 @@ impl<'p> Rows<'p> {
 pub(crate) fn sha256_of(path: &Path) -> io::Result<String> {
     let mut f = File::open(path)?;
     let mut h = Sha256::new();
+    if let Some(map) = Mapped::open(&f, super::mapped::MAP_MIN_BYTES) {
+        let bytes = map.bytes();
+        for at in (0..bytes.len()).step_by(PLAIN_CHUNK) {
+            let to = (at + PLAIN_CHUNK).min(bytes.len());
+            h.update(&bytes[at..to]);
+            map.release(at, to);
+        }
+        return Ok(format!("{:x}", h.finalize()));
+    }
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = f.read(&mut buf)?;

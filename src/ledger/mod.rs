@@ -17,6 +17,7 @@ pub(crate) use self::csv::check_utf8;
 pub use self::csv::sniff as sniff_delimiter;
 mod digest;
 mod intern;
+mod mapped;
 pub mod memory;
 mod parquet;
 pub mod parse;
@@ -70,6 +71,9 @@ pub struct ReadOptions {
     /// CSV files at least this large are split across threads (default 16 MiB; tests set it
     /// low to exercise the split on small files).
     pub parallel_min_bytes: Option<u64>,
+    /// CSV files at least this large are read through a memory map instead of `read` calls
+    /// (default 1 MiB; tests set it low or high to exercise both).
+    pub map_min_bytes: Option<u64>,
 }
 
 /// Per-input-file facts for the manifest.
