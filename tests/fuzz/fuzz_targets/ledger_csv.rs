@@ -1,7 +1,7 @@
 //! The whole CSV ledger reader on arbitrary bytes: sniffing, BOM, quoting, headers in any
 //! language, role mapping, every field parser, bad-row collection. Read once through the
-//! single reader and once split across threads (tiny split size) from a memory map, with and without
-//! --skip-bad-rows. It must never panic; when both readers succeed they must agree.
+//! single reader and once split across threads (tiny split size) from a memory map, with and
+//! without --skip-bad-rows. It must never panic; when both readers succeed they must agree.
 #![no_main]
 
 use custscore::ledger::{read_ledger, ReadOptions};
