@@ -28,7 +28,11 @@ fuzz_target!(|data: &[u8]| {
         match (a, b) {
             (Ok(a), Ok(b)) => {
                 assert_eq!(a.row_count(), b.row_count(), "rows differ between readers");
-                assert_eq!(a.rejects.len(), b.rejects.len(), "rejects differ between readers");
+                assert_eq!(
+                    a.rejects.len(),
+                    b.rejects.len(),
+                    "rejects differ between readers"
+                );
             }
             (Err(_), Err(_)) => {}
             (a, b) => panic!(
