@@ -76,7 +76,7 @@ pub(super) fn read(
     let mut plain = memchr::memchr(b'"', &head).is_none();
     let map_min = b.opts.map_min_bytes.unwrap_or(super::mapped::MAP_MIN_BYTES);
     let map = if plain {
-        Mapped::open(&file, map_min)
+        Mapped::open(&file, path, map_min)
     } else {
         None
     };
@@ -677,7 +677,7 @@ impl<'p> Rows<'p> {
 pub(crate) fn sha256_of(path: &Path) -> io::Result<String> {
     let mut f = File::open(path)?;
     let mut h = Sha256::new();
-    if let Some(map) = Mapped::open(&f, super::mapped::MAP_MIN_BYTES) {
+    if let Some(map) = Mapped::open(&f, path, super::mapped::MAP_MIN_BYTES) {
         let bytes = map.bytes();
         for at in (0..bytes.len()).step_by(PLAIN_CHUNK) {
             let to = (at + PLAIN_CHUNK).min(bytes.len());
