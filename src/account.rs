@@ -239,6 +239,21 @@ fn request_from_run(
                 .as_str()
                 .ok_or_else(|| bad("an input without a path"))?,
         );
+        let was_stream = crate::ledger::stream::is_stdin(&p)
+            || p.starts_with("/dev")
+            || p.starts_with("/proc")
+            || (!p.is_file() && p.exists());
+        if was_stream {
+            return Err(InputError::flag(
+                "LEDGER",
+                format!(
+                    "the run in {} read its ledger from {} (standard input or a pipe), which cannot be read again: give the ledger file",
+                    dir.display(),
+                    p.display()
+                ),
+            )
+            .into());
+        }
         if !p.is_file() {
             return Err(InputError::flag(
                 "LEDGER",

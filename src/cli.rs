@@ -147,6 +147,7 @@ Examples:
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
     /// Ledger files (CSV, Parquet or Excel .xlsx, by extension); several files form one ledger.
+    /// `-` reads CSV or Parquet from standard input; a pipe such as `<(zcat l.csv.gz)` works too.
     #[arg(required = true, value_name = "LEDGER")]
     pub ledgers: Vec<PathBuf>,
 
@@ -228,7 +229,7 @@ pub struct ScoreArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Ledger files (CSV, Parquet or Excel .xlsx).
+    /// Ledger files (CSV, Parquet or Excel .xlsx); `-` reads CSV or Parquet from standard input.
     #[arg(required = true, value_name = "LEDGER")]
     pub ledgers: Vec<PathBuf>,
 

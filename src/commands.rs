@@ -248,13 +248,23 @@ fn backtest(args: &BacktestArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Every LEDGER is a file, `-` (standard input) or a pipe; a folder or a missing file is an
+/// error before any work.
 fn check_ledgers(req: &Request) -> anyhow::Result<()> {
     for path in &req.ledgers {
-        if !path.is_file() {
-            return Err(
-                InputError::flag("LEDGER", format!("{}: no such file", path.display())).into(),
-            );
+        if path.is_file() || crate::ledger::stream::is_stream(path) {
+            continue;
         }
+        let message = if path.is_dir() {
+            format!(
+                "{} is a folder: name the ledger files in it (for example {})",
+                path.display(),
+                path.join("*.csv").display()
+            )
+        } else {
+            format!("{}: no such file", path.display())
+        };
+        return Err(InputError::flag("LEDGER", message).into());
     }
     Ok(())
 }
@@ -263,13 +273,7 @@ fn score(args: &ScoreArgs) -> anyhow::Result<()> {
     let req = request(args)?;
     // Output folder first: a bad --out fails now, not after the work.
     let out = OutDir::prepare(&args.out)?;
-    for path in &req.ledgers {
-        if !path.is_file() {
-            return Err(
-                InputError::flag("LEDGER", format!("{}: no such file", path.display())).into(),
-            );
-        }
-    }
+    check_ledgers(&req)?;
     let progress = Progress::new(args.quiet);
     let mut timings = Timings::default();
     let scored = pipeline::score(&req, &progress, &mut timings)?;

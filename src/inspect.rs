@@ -43,8 +43,8 @@ pub fn profile(
     };
     let l: Ledger = ledger::read_ledger(paths, &opts, progress)?;
     let mut unused_columns = Vec::new();
-    for (path, input) in paths.iter().zip(&l.inputs) {
-        let header = header_of(path, input);
+    for input in &l.inputs {
+        let header = header_of(input);
         let used: BTreeSet<&String> = input.columns.values().collect();
         unused_columns.push(header.into_iter().filter(|h| !used.contains(h)).collect());
     }
@@ -85,27 +85,11 @@ pub fn profile(
 }
 
 /// The header of a file as the reader saw it (CSV: first line; Parquet: the mapped names).
-fn header_of(path: &std::path::Path, input: &InputStats) -> Vec<String> {
+fn header_of(input: &InputStats) -> Vec<String> {
     if input.format != "csv" {
         return input.columns.values().cloned().collect();
     }
-    let delimiter =
-        input
-            .delimiter
-            .as_deref()
-            .map_or(b',', |d| if d == "tab" { b'\t' } else { d.as_bytes()[0] });
-    csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .from_path(path)
-        .ok()
-        .and_then(|mut r| {
-            r.headers().ok().map(|h| {
-                h.iter()
-                    .map(|s| s.trim_start_matches('\u{feff}').trim().to_string())
-                    .collect()
-            })
-        })
-        .unwrap_or_default()
+    input.header.clone()
 }
 
 /// The profile as text for a person.

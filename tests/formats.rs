@@ -415,3 +415,144 @@ fn a_large_customer_sheet_is_streamed_and_complete() {
         .collect();
     assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
 }
+
+/// Every report file of two runs, but the manifest (which names the input as given), is the
+/// same to the byte.
+fn same_reports(a: &std::path::Path, b: &std::path::Path) {
+    let mut names: Vec<String> = std::fs::read_dir(a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".csv"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 3, "{names:?}");
+    for f in names {
+        assert!(
+            std::fs::read(a.join(&f)).unwrap() == std::fs::read(b.join(&f)).unwrap(),
+            "{f} differs"
+        );
+    }
+}
+
+#[test]
+fn a_ledger_on_standard_input_scores_exactly_like_its_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["sample_ledger.csv", "sample_ledger.parquet"] {
+        let (file, piped) = (tmp.path().join("file"), tmp.path().join("piped"));
+        let ledger = testdata(name);
+        score_ok(&[&ledger], &file, &["--as-of", "2026-10-31"]);
+        custscore()
+            .args(["score", "-", "--as-of", "2026-10-31", "--quiet", "--out"])
+            .arg(&piped)
+            .write_stdin(std::fs::read(&ledger).unwrap())
+            .assert()
+            .success();
+        same_reports(&file, &piped);
+        let (m, f) = (manifest(&piped), manifest(&file));
+        assert_eq!(m["inputs"][0]["path"], "-", "{name}");
+        for key in ["sha256", "bytes", "rows_read", "format"] {
+            assert_eq!(m["inputs"][0][key], f["inputs"][0][key], "{name}: {key}");
+        }
+        // Account pages from that run cannot read standard input again: the error says so.
+        custscore()
+            .arg("account")
+            .arg(&piped)
+            .args(["--customer", "C00054", "--out"])
+            .arg(tmp.path().join("pages"))
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(
+                "read its ledger from - (standard input or a pipe), which cannot be read again",
+            ));
+    }
+}
+
+#[test]
+fn a_bad_row_on_standard_input_is_named_as_standard_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    custscore()
+        .args(["score", "-", "--out"])
+        .arg(tmp.path().join("o"))
+        .write_stdin("customer_id,date,amount\nA,2025-01-01,10\nB,2025-01-02,ten\n")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "- line 3, column \"amount\": amount \"ten\" is not a number",
+        ));
+    custscore()
+        .args(["score", "-", "-", "--out"])
+        .arg(tmp.path().join("o"))
+        .write_stdin("customer_id,date,amount\n")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("given more than once"));
+    custscore()
+        .args(["score", "-", "--out"])
+        .arg(tmp.path().join("o"))
+        .write_stdin(std::fs::read(sample_xlsx()).unwrap())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("-: this is a workbook"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_as_a_ledger_and_the_copy_is_removed() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("tmpdir");
+    std::fs::create_dir(&spool).unwrap();
+    let pipe = tmp.path().join("ledger pipe");
+    let c = std::ffi::CString::new(pipe.as_os_str().as_bytes()).unwrap();
+    // SAFETY (test): mkfifo with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let bytes = std::fs::read(testdata("sample_ledger.csv")).unwrap();
+    let p = pipe.clone();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = std::fs::File::options()
+            .write(true)
+            .open(p)
+            .and_then(|mut f| f.write_all(&bytes));
+    });
+    let (file, piped) = (tmp.path().join("file"), tmp.path().join("piped"));
+    custscore()
+        .arg("score")
+        .arg(&pipe)
+        .args(["--as-of", "2026-10-31", "--quiet", "--out"])
+        .arg(&piped)
+        .env("TMPDIR", &spool)
+        .assert()
+        .success();
+    writer.join().unwrap();
+    score_ok(
+        &[&testdata("sample_ledger.csv")],
+        &file,
+        &["--as-of", "2026-10-31"],
+    );
+    same_reports(&file, &piped);
+    assert_eq!(
+        manifest(&piped)["inputs"][0]["path"],
+        pipe.display().to_string()
+    );
+    assert_eq!(
+        std::fs::read_dir(&spool).unwrap().count(),
+        0,
+        "the temporary copy is removed"
+    );
+}
+
+#[test]
+fn a_folder_as_ledger_says_to_name_its_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    custscore()
+        .arg("score")
+        .arg(tmp.path())
+        .arg("--out")
+        .arg(tmp.path().join("o"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "is a folder: name the ledger files in it",
+        ));
+}

@@ -27,19 +27,23 @@ const PARALLEL_MIN_BYTES: u64 = 16 << 20;
 /// trusted when the part before it ends exactly there: a line break inside a quoted field
 /// makes the parts disagree, and the file is then read again by one thread. The SHA-256 of
 /// the whole file is taken by another thread from the same (cached) bytes.
+///
+/// `name` is the file as the user gave it, for messages and the manifest (`path` differs for
+/// standard input, read from a copy).
 pub(super) fn read(
     path: &Path,
+    name: &Path,
     b: &mut Builder,
     progress: &Progress,
 ) -> anyhow::Result<Vec<String>> {
-    let shown = path.display().to_string();
+    let shown = name.display().to_string();
     let file = File::open(path).with_context(|| format!("cannot open ledger {shown}"))?;
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     let head = read_head(path)?;
     let delimiter = b.opts.delimiter.unwrap_or_else(|| sniff(&head));
     let encoding = b.opts.encoding.filter(|e| *e != encoding_rs::UTF_8);
     if encoding.is_none() {
-        check_utf8(path, &head)?;
+        check_utf8(name, &head)?;
     }
     let hasher = super::FileDigest::spawn(path, &shown);
     if let Some(enc) = encoding {
@@ -53,7 +57,7 @@ pub(super) fn read(
             });
         let mut rdr = reader(Lines::new(decoded), delimiter);
         let header = read_header(&mut rdr, &shown)?;
-        let cols = Resolved::from_header(path, &header, &b.opts.columns)?;
+        let cols = Resolved::from_header(name, &header, &b.opts.columns)?;
         b.roles(&cols);
         let part = Part {
             path,
@@ -84,7 +88,7 @@ pub(super) fn read(
     // The header, and where the data starts.
     let mut rdr = reader(file, delimiter);
     let header = read_header(&mut rdr, &shown)?;
-    let cols = Resolved::from_header(path, &header, &b.opts.columns)?;
+    let cols = Resolved::from_header(name, &header, &b.opts.columns)?;
     b.roles(&cols);
     let data_start = rdr.position().byte();
     // The line the parts count from (the CSV reader's own stops before a CRLF's `\n`).
@@ -223,6 +227,7 @@ fn finish_input(
         rows_after_as_of: counts.after,
         delimiter: Some(delimiter_name(delimiter)),
         columns: cols.names.iter().cloned().collect(),
+        header: Vec::new(),
     });
     Ok(())
 }
@@ -375,7 +380,7 @@ impl Part<'_> {
                         );
                     }
                     return Err(InputError::Format {
-                        path: self.path.to_path_buf(),
+                        path: self.shown.into(),
                         message: e.to_string(),
                     }
                     .into());

@@ -22,6 +22,7 @@ pub mod memory;
 mod parquet;
 pub mod parse;
 mod split;
+pub mod stream;
 pub mod xlsx;
 
 use std::path::{Path, PathBuf};
@@ -92,6 +93,9 @@ pub struct InputStats {
     pub delimiter: Option<String>,
     /// Which header name filled each role.
     pub columns: std::collections::BTreeMap<Role, String>,
+    /// The file's whole header (CSV) or column names (Parquet, a sheet), as read.
+    #[serde(skip)]
+    pub header: Vec<String>,
 }
 
 /// A row that could not be used, and why.
@@ -230,37 +234,62 @@ impl Ledger {
     }
 }
 
-/// Reads every file into one ledger. Files must agree on their columns.
+/// Reads every file into one ledger. Files must agree on their columns. A stream (`-` for
+/// standard input, or a pipe) is copied to a temporary file first ([`stream`]).
 pub fn read_ledger(
     paths: &[PathBuf],
     opts: &ReadOptions,
     progress: &Progress,
 ) -> anyhow::Result<Ledger> {
-    check_memory(paths)?;
-    let mut b = Builder::new(opts);
-    let mut first_header: Option<(PathBuf, Vec<String>)> = None;
+    if paths.iter().filter(|p| stream::is_stdin(p)).count() > 1 {
+        return Err(InputError::flag(
+            "LEDGER",
+            "- (standard input) is given more than once: it can be read only once",
+        )
+        .into());
+    }
+    // (path read, path shown); the copies live until the files are read.
+    let mut copies = Vec::new();
+    let mut sources: Vec<(PathBuf, &Path)> = Vec::with_capacity(paths.len());
     for path in paths {
+        if stream::is_stream(path) {
+            let copy = stream::spool(path, progress)?;
+            sources.push((copy.to_path_buf(), path));
+            copies.push(copy);
+        } else {
+            sources.push((path.clone(), path));
+        }
+    }
+    check_memory(&sources)?;
+    let mut b = Builder::new(opts);
+    let mut first_header: Option<(&Path, Vec<String>)> = None;
+    for &(ref path, name) in &sources {
         let header = if is_parquet(path) {
-            parquet::read(path, &mut b, progress)?
+            parquet::read(path, name, &mut b, progress)?
         } else if xlsx::is_workbook(path) {
             xlsx::read(path, &mut b, progress)?
         } else {
-            csv::read(path, &mut b, progress)?
+            csv::read(path, name, &mut b, progress)?
         };
+        if let Some(input) = b.ledger.inputs.last_mut() {
+            input.header = header.clone();
+        }
         match &first_header {
-            None => first_header = Some((path.clone(), header)),
-            Some((first, h0)) => check_same_columns(first, h0, path, &header)?,
+            None => first_header = Some((name, header)),
+            Some((first, h0)) => check_same_columns(first, h0, name, &header)?,
         }
     }
+    drop(copies);
     b.finish()
 }
 
 /// Stops before reading when the files' rows would not fit in memory: CSV rows estimated
 /// from the file size and its first lines, Parquet rows from the file's metadata. Excel
-/// sheets hold at most about a million rows and are not checked.
-fn check_memory(paths: &[PathBuf]) -> anyhow::Result<()> {
+/// sheets hold at most about a million rows and are not checked. `sources` are (path read,
+/// path shown) pairs.
+fn check_memory(sources: &[(PathBuf, &Path)]) -> anyhow::Result<()> {
     let mut rows = 0u64;
-    for path in paths.iter().filter(|p| !xlsx::is_workbook(p)) {
+    for (path, _) in sources.iter().filter(|(p, _)| !xlsx::is_workbook(p)) {
         if is_parquet(path) {
             rows += parquet::row_count(path).unwrap_or(0);
             continue;
@@ -270,9 +299,9 @@ fn check_memory(paths: &[PathBuf]) -> anyhow::Result<()> {
         };
         rows += memory::estimate_rows(meta.len(), &head).unwrap_or(0);
     }
-    let files = match paths {
-        [one] => one.display().to_string(),
-        _ => format!("{} ledger files", paths.len()),
+    let files = match sources {
+        [(_, one)] => one.display().to_string(),
+        _ => format!("{} ledger files", sources.len()),
     };
     Ok(memory::check(rows, &files, memory::available())?)
 }

@@ -12,13 +12,15 @@ use super::{parse, Builder, InputStats, Resolved, Role};
 use crate::error::InputError;
 use crate::progress::Progress;
 
-/// Reads one Parquet file into the builder; returns its column names.
+/// Reads one Parquet file into the builder; returns its column names. `name` is the file as
+/// the user gave it, for messages and the manifest (see `csv::read`).
 pub(super) fn read(
     path: &Path,
+    name: &Path,
     b: &mut Builder,
     progress: &Progress,
 ) -> anyhow::Result<Vec<String>> {
-    let shown = path.display().to_string();
+    let shown = name.display().to_string();
     let bytes = std::fs::metadata(path)
         .with_context(|| format!("cannot open ledger {shown}"))?
         .len();
@@ -26,7 +28,7 @@ pub(super) fn read(
     let bar = progress.spinner(&format!("reading {shown}"));
     let file = File::open(path).with_context(|| format!("cannot open ledger {shown}"))?;
     let bad_format = |e: PolarsError| InputError::Format {
-        path: path.to_path_buf(),
+        path: name.to_path_buf(),
         message: format!("not a readable Parquet file: {e}"),
     };
     let mut df = ParquetReader::new(file).finish().map_err(bad_format)?;
@@ -36,7 +38,7 @@ pub(super) fn read(
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let cols = Resolved::from_header(path, &header, &b.opts.columns)?;
+    let cols = Resolved::from_header(name, &header, &b.opts.columns)?;
     b.roles(&cols);
 
     let text = |role: Role| -> anyhow::Result<Option<StringChunked>> {
@@ -122,6 +124,7 @@ pub(super) fn read(
         rows_after_as_of: after,
         delimiter: None,
         columns: cols.names.iter().cloned().collect(),
+        header: Vec::new(),
     });
     Ok(header)
 }
