@@ -147,7 +147,8 @@ Examples:
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
     /// Ledger files (CSV, Parquet or Excel .xlsx, by extension); several files form one ledger.
-    /// `-` reads CSV or Parquet from standard input; a pipe such as `<(zcat l.csv.gz)` works too.
+    /// CSV or Parquet may be gzip or zstd compressed (`ledger.csv.gz`); `-` reads one from
+    /// standard input, and a pipe such as `<(some-export)` works too.
     #[arg(required = true, value_name = "LEDGER")]
     pub ledgers: Vec<PathBuf>,
 

@@ -556,3 +556,59 @@ fn a_folder_as_ledger_says_to_name_its_files() {
             "is a folder: name the ledger files in it",
         ));
 }
+
+#[test]
+fn a_compressed_ledger_scores_exactly_like_the_plain_file() {
+    use sha2::Digest as _;
+    use std::io::Write as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = testdata("sample_ledger.csv");
+    let data = std::fs::read(&plain).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&data).unwrap();
+    let gz = gz.finish().unwrap();
+    let zst = zstd::encode_all(&data[..], 3).unwrap();
+    let file = tmp.path().join("file");
+    score_ok(&[&plain], &file, &["--as-of", "2026-10-31"]);
+    for (name, packed, format) in [("l.csv.gz", &gz, "gzip"), ("l.csv.zst", &zst, "zstd")] {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, packed).unwrap();
+        let out = tmp.path().join(format);
+        score_ok(&[&path], &out, &["--as-of", "2026-10-31"]);
+        same_reports(&file, &out);
+        let input = &manifest(&out)["inputs"][0];
+        assert_eq!(input["compression"], format);
+        assert_eq!(input["bytes"], packed.len());
+        assert_eq!(input["rows_read"], 3624);
+        assert_eq!(
+            input["sha256"],
+            format!("{:x}", sha2::Sha256::digest(packed)),
+            "the SHA-256 of the file as given, as sha256sum shows it"
+        );
+    }
+    // Piped in, compressed, too.
+    let piped = tmp.path().join("piped");
+    custscore()
+        .args(["score", "-", "--as-of", "2026-10-31", "--quiet", "--out"])
+        .arg(&piped)
+        .write_stdin(gz.clone())
+        .assert()
+        .success();
+    same_reports(&file, &piped);
+    assert!(manifest(&file)["inputs"][0].get("compression").is_none());
+    // Cut short: an error naming the file, and the reports of the last run untouched.
+    let cut = tmp.path().join("cut.csv.gz");
+    std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+    let before = std::fs::read(piped.join("scores.csv")).unwrap();
+    custscore()
+        .arg("score")
+        .arg(&cut)
+        .arg("--out")
+        .arg(&piped)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "cut.csv.gz: not a whole gzip file",
+        ));
+    assert!(std::fs::read(piped.join("scores.csv")).unwrap() == before);
+}

@@ -227,6 +227,7 @@ fn finish_input(
         rows_after_as_of: counts.after,
         delimiter: Some(delimiter_name(delimiter)),
         columns: cols.names.iter().cloned().collect(),
+        compression: None,
         header: Vec::new(),
     });
     Ok(())

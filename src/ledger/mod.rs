@@ -93,6 +93,10 @@ pub struct InputStats {
     pub delimiter: Option<String>,
     /// Which header name filled each role.
     pub columns: std::collections::BTreeMap<Role, String>,
+    /// `gzip` or `zstd` for a compressed file, whose `bytes` and `sha256` are then those of
+    /// the compressed file as given (the rows were read from a decompressed copy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression: Option<&'static str>,
     /// The file's whole header (CSV) or column names (Parquet, a sheet), as read.
     #[serde(skip)]
     pub header: Vec<String>,
@@ -235,7 +239,8 @@ impl Ledger {
 }
 
 /// Reads every file into one ledger. Files must agree on their columns. A stream (`-` for
-/// standard input, or a pipe) is copied to a temporary file first ([`stream`]).
+/// standard input, or a pipe) or a compressed file is copied to a plain temporary file first
+/// ([`stream`]).
 pub fn read_ledger(
     paths: &[PathBuf],
     opts: &ReadOptions,
@@ -248,48 +253,52 @@ pub fn read_ledger(
         )
         .into());
     }
-    // (path read, path shown); the copies live until the files are read.
-    let mut copies = Vec::new();
-    let mut sources: Vec<(PathBuf, &Path)> = Vec::with_capacity(paths.len());
+    // (path read, path shown, its copy if it is read from one); a copy lives until its file
+    // is read.
+    let mut sources: Vec<(PathBuf, &Path, Option<stream::Copied>)> = Vec::new();
     for path in paths {
-        if stream::is_stream(path) {
-            let copy = stream::spool(path, progress)?;
-            sources.push((copy.to_path_buf(), path));
-            copies.push(copy);
+        if stream::needs_copy(path) {
+            let copy = stream::copy(path, progress)?;
+            sources.push((copy.path.to_path_buf(), path, Some(copy)));
         } else {
-            sources.push((path.clone(), path));
+            sources.push((path.clone(), path, None));
         }
     }
     check_memory(&sources)?;
     let mut b = Builder::new(opts);
     let mut first_header: Option<(&Path, Vec<String>)> = None;
-    for &(ref path, name) in &sources {
-        let header = if is_parquet(path) {
-            parquet::read(path, name, &mut b, progress)?
-        } else if xlsx::is_workbook(path) {
-            xlsx::read(path, &mut b, progress)?
+    for (path, name, copy) in sources {
+        let header = if is_parquet(&path) {
+            parquet::read(&path, name, &mut b, progress)?
+        } else if xlsx::is_workbook(&path) {
+            xlsx::read(&path, &mut b, progress)?
         } else {
-            csv::read(path, name, &mut b, progress)?
+            csv::read(&path, name, &mut b, progress)?
         };
         if let Some(input) = b.ledger.inputs.last_mut() {
             input.header = header.clone();
+            // A compressed file: the manifest gives the file as given, not its copy.
+            if let Some(c) = copy.and_then(|c| c.compressed) {
+                input.bytes = c.bytes;
+                input.sha256 = FileDigest::ready(c.sha256);
+                input.compression = Some(c.format);
+            }
         }
         match &first_header {
             None => first_header = Some((name, header)),
             Some((first, h0)) => check_same_columns(first, h0, name, &header)?,
         }
     }
-    drop(copies);
     b.finish()
 }
 
 /// Stops before reading when the files' rows would not fit in memory: CSV rows estimated
 /// from the file size and its first lines, Parquet rows from the file's metadata. Excel
 /// sheets hold at most about a million rows and are not checked. `sources` are (path read,
-/// path shown) pairs.
-fn check_memory(sources: &[(PathBuf, &Path)]) -> anyhow::Result<()> {
+/// path shown, copy) as in [`read_ledger`].
+fn check_memory(sources: &[(PathBuf, &Path, Option<stream::Copied>)]) -> anyhow::Result<()> {
     let mut rows = 0u64;
-    for (path, _) in sources.iter().filter(|(p, _)| !xlsx::is_workbook(p)) {
+    for (path, ..) in sources.iter().filter(|(p, ..)| !xlsx::is_workbook(p)) {
         if is_parquet(path) {
             rows += parquet::row_count(path).unwrap_or(0);
             continue;
@@ -300,7 +309,7 @@ fn check_memory(sources: &[(PathBuf, &Path)]) -> anyhow::Result<()> {
         rows += memory::estimate_rows(meta.len(), &head).unwrap_or(0);
     }
     let files = match sources {
-        [(_, one)] => one.display().to_string(),
+        [(_, one, _)] => one.display().to_string(),
         _ => format!("{} ledger files", sources.len()),
     };
     Ok(memory::check(rows, &files, memory::available())?)

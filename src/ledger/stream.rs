@@ -1,14 +1,19 @@
-//! Ledgers that are streams: `-` (standard input) or a pipe, such as a shell's
-//! `<(zcat ledger.csv.gz)`. The readers need a file they can read more than once (the first
-//! lines to sniff the delimiter, parts in parallel, the SHA-256), so a stream is first copied
-//! to a temporary file (in `TMPDIR`), which is read as a file would be and removed afterwards.
-//! Messages and the manifest name the stream as the user gave it.
+//! Ledgers that are streams or compressed: `-` (standard input), a pipe such as a shell's
+//! `<(aws s3 cp s3://bucket/ledger.csv -)`, or a gzip or zstd file (`ledger.csv.gz`, known
+//! by its first bytes, whatever its name). The readers need a plain file they can read more
+//! than once (the first lines to sniff the delimiter, parts in parallel, the SHA-256), so such
+//! an input is first copied, decompressed, to a temporary file (in `TMPDIR`), which is read as
+//! a file would be and removed afterwards. Messages and the manifest name the input as the
+//! user gave it; a compressed file's bytes and SHA-256 are those of the file as given.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
+use std::rc::Rc;
 
 use anyhow::Context;
+use sha2::{Digest, Sha256};
 
 use crate::error::InputError;
 use crate::progress::Progress;
@@ -23,12 +28,53 @@ pub fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
-/// Copies the stream `path` to a temporary file, named to end in `.parquet` when the stream
-/// starts as a Parquet file does (`PAR1`), else `.csv`. The file is removed when the returned
-/// value is dropped.
-pub(super) fn spool(path: &Path, progress: &Progress) -> anyhow::Result<tempfile::TempPath> {
+/// Whether `path` is read from a copy: a stream, or a file that starts as a gzip or zstd
+/// file does.
+pub(super) fn needs_copy(path: &Path) -> bool {
+    if is_stream(path) {
+        return true;
+    }
+    let mut head = [0u8; 4];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| compression(&head).is_some())
+}
+
+/// The compression a file's first bytes show, if any.
+fn compression(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(b"\x1F\x8B") {
+        Some("gzip")
+    } else if head.starts_with(b"\x28\xB5\x2F\xFD") {
+        Some("zstd")
+    } else {
+        None
+    }
+}
+
+/// A ledger read from a copy.
+#[derive(Debug)]
+pub(super) struct Copied {
+    /// The copy, removed when this is dropped.
+    pub path: tempfile::TempPath,
+    /// For a compressed input, the facts of the file as given (the copy holds its
+    /// decompressed bytes).
+    pub compressed: Option<Compressed>,
+}
+
+/// A compressed input as given: the manifest's facts.
+#[derive(Debug, Clone)]
+pub(super) struct Compressed {
+    pub format: &'static str,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// Copies `path` (a stream, or a compressed file) to a temporary file, decompressing it,
+/// named to end in `.parquet` when the data starts as a Parquet file does (`PAR1`), else
+/// `.csv`.
+pub(super) fn copy(path: &Path, progress: &Progress) -> anyhow::Result<Copied> {
     let shown = path.display().to_string();
-    let mut input: Box<dyn Read> = if is_stdin(path) {
+    let input: Box<dyn Read> = if is_stdin(path) {
         let stdin = io::stdin();
         if stdin.is_terminal() {
             return Err(InputError::flag(
@@ -42,19 +88,36 @@ pub(super) fn spool(path: &Path, progress: &Progress) -> anyhow::Result<tempfile
         Box::new(File::open(path).with_context(|| format!("cannot open ledger {shown}"))?)
     };
     let bar = progress.spinner(&format!("reading {shown}"));
-    // The first bytes tell the format.
-    let mut head = Vec::with_capacity(8);
-    input
-        .by_ref()
-        .take(8)
-        .read_to_end(&mut head)
-        .with_context(|| format!("cannot read {shown}"))?;
+    // Every byte as given is counted and hashed on its way in.
+    let given = Rc::new(RefCell::new((Sha256::new(), 0u64)));
+    let mut raw = Hashing {
+        inner: input,
+        given: Rc::clone(&given),
+    };
+    let cannot_read = || format!("cannot read {shown}");
+    let head = first_bytes(&mut raw).with_context(cannot_read)?;
+    let format = compression(&head);
+    let raw = io::Cursor::new(head).chain(raw);
+    let mut data: Box<dyn Read> = match format {
+        Some("gzip") => Box::new(flate2::read::MultiGzDecoder::new(raw)),
+        Some(_) => Box::new(zstd::stream::read::Decoder::new(raw).with_context(cannot_read)?),
+        None => Box::new(raw),
+    };
+    let bad_data = |e: io::Error| -> anyhow::Error {
+        match format {
+            Some(f) => InputError::Format {
+                path: path.to_path_buf(),
+                message: format!("not a whole {f} file: {e}"),
+            }
+            .into(),
+            None => anyhow::Error::new(e).context(cannot_read()),
+        }
+    };
+    let head = first_bytes(&mut data).map_err(bad_data)?;
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"\xD0\xCF\x11\xE0") {
         return Err(InputError::Format {
             path: path.to_path_buf(),
-            message:
-                "this is a workbook, which is read from a file only: save it and name the file"
-                    .into(),
+            message: "this is a workbook, which is read from a plain file only: save it and name the file".into(),
         }
         .into());
     }
@@ -76,14 +139,49 @@ pub(super) fn spool(path: &Path, progress: &Progress) -> anyhow::Result<tempfile
         .with_context(cannot_copy)?;
     let mut out = io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
     out.write_all(&head).with_context(cannot_copy)?;
-    copy(&mut input, &mut out, &bar).map_err(|e| match e {
-        Copy::Read(e) => anyhow::Error::new(e).context(format!("cannot read {shown}")),
+    copy_all(&mut data, &mut out, &bar).map_err(|e| match e {
+        Copy::Read(e) => bad_data(e),
         Copy::Write(e) => anyhow::Error::new(e).context(cannot_copy()),
     })?;
     out.flush().with_context(cannot_copy)?;
     drop(out);
+    drop(data);
     bar.finish_and_clear();
-    Ok(tmp.into_temp_path())
+    let compressed = format.map(|format| {
+        let (sha, bytes) = given.replace((Sha256::new(), 0));
+        Compressed {
+            format,
+            bytes,
+            sha256: format!("{:x}", sha.finalize()),
+        }
+    });
+    Ok(Copied {
+        path: tmp.into_temp_path(),
+        compressed,
+    })
+}
+
+/// Up to the first 8 bytes of `r` (fewer only at its end).
+fn first_bytes(r: &mut dyn Read) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(8);
+    r.take(8).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// A reader that hashes and counts what passes through it.
+struct Hashing {
+    inner: Box<dyn Read>,
+    given: Rc<RefCell<(Sha256, u64)>>,
+}
+
+impl Read for Hashing {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut g = self.given.borrow_mut();
+        g.0.update(&buf[..n]);
+        g.1 += n as u64;
+        Ok(n)
+    }
 }
 
 enum Copy {
@@ -92,7 +190,7 @@ enum Copy {
 }
 
 /// `io::copy`, telling a failed read from a failed write, and ticking the spinner.
-fn copy(
+fn copy_all(
     input: &mut dyn Read,
     out: &mut dyn Write,
     bar: &indicatif::ProgressBar,
@@ -154,14 +252,19 @@ mod tests {
         bytes.extend((0..3_000_000u32).map(|i| (i % 251) as u8));
         let (path, writer) = fifo(dir.path(), bytes.clone());
         assert!(is_stream(&path));
-        let tmp = spool(&path, &Progress::new(true)).unwrap();
+        let tmp = copy(&path, &Progress::new(true)).unwrap();
         writer.join().unwrap();
-        assert!(tmp.to_str().unwrap().ends_with(".parquet"), "{tmp:?}");
         assert!(
-            std::fs::read(&tmp).unwrap() == bytes,
+            tmp.path.to_str().unwrap().ends_with(".parquet"),
+            "{:?}",
+            tmp.path
+        );
+        assert!(tmp.compressed.is_none());
+        assert!(
+            std::fs::read(&tmp.path).unwrap() == bytes,
             "every byte, in order"
         );
-        let kept = tmp.to_path_buf();
+        let kept = tmp.path.to_path_buf();
         drop(tmp);
         assert!(!kept.exists(), "the copy is removed when dropped");
     }
@@ -171,7 +274,7 @@ mod tests {
     fn a_workbook_in_a_pipe_is_refused_naming_the_pipe() {
         let dir = tempfile::tempdir().unwrap();
         let (path, writer) = fifo(dir.path(), b"PK\x03\x04rest of a zip".to_vec());
-        let e = spool(&path, &Progress::new(true)).unwrap_err().to_string();
+        let e = copy(&path, &Progress::new(true)).unwrap_err().to_string();
         writer.join().unwrap();
         assert!(e.contains(&path.display().to_string()), "{e}");
         assert!(e.contains("workbook"), "{e}");
@@ -180,8 +283,60 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn an_empty_stream_is_an_empty_csv_copy() {
-        let tmp = spool(Path::new("/dev/null"), &Progress::new(true)).unwrap();
-        assert!(tmp.to_str().unwrap().ends_with(".csv"));
-        assert_eq!(std::fs::read(&tmp).unwrap(), b"");
+        let tmp = copy(Path::new("/dev/null"), &Progress::new(true)).unwrap();
+        assert!(tmp.path.to_str().unwrap().ends_with(".csv"));
+        assert_eq!(std::fs::read(&tmp.path).unwrap(), b"");
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn a_compressed_file_is_copied_decompressed_with_the_facts_of_the_file_as_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = b"customer_id,date,amount\n"
+            .iter()
+            .copied()
+            .chain((0..200_000u32).flat_map(|i| format!("C{i},2025-01-01,{i}\n").into_bytes()))
+            .collect();
+        let zstd = zstd::encode_all(&data[..], 1).unwrap();
+        // Two gzip members, as `cat a.gz b.gz` makes: both are read.
+        let (a, b) = data.split_at(1000);
+        let two = [gzip(a), gzip(b)].concat();
+        for (name, packed, format) in [("l.csv.gz", &two, "gzip"), ("l.zst", &zstd, "zstd")] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, packed).unwrap();
+            assert!(needs_copy(&path), "{name}");
+            let c = copy(&path, &Progress::new(true)).unwrap();
+            assert!(
+                std::fs::read(&c.path).unwrap() == data,
+                "{name}: every byte"
+            );
+            let facts = c.compressed.expect("compressed");
+            assert_eq!(facts.format, format);
+            assert_eq!(facts.bytes, packed.len() as u64);
+            assert_eq!(
+                facts.sha256,
+                format!("{:x}", Sha256::digest(packed)),
+                "{name}: the SHA-256 of the file as given"
+            );
+        }
+        let plain = dir.path().join("plain.csv");
+        std::fs::write(&plain, &data).unwrap();
+        assert!(!needs_copy(&plain));
+    }
+
+    #[test]
+    fn a_cut_compressed_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.csv.gz");
+        let packed = gzip(&vec![b'x'; 100_000]);
+        std::fs::write(&path, &packed[..packed.len() / 2]).unwrap();
+        let e = copy(&path, &Progress::new(true)).unwrap_err().to_string();
+        assert!(e.contains(&path.display().to_string()), "{e}");
+        assert!(e.contains("not a whole gzip file"), "{e}");
     }
 }

@@ -248,6 +248,7 @@ pub(super) fn read(
         rows_after_as_of: after,
         delimiter: None,
         columns: cols.names.iter().cloned().collect(),
+        compression: None,
         header: Vec::new(),
     });
     Ok(sheet.header)
