@@ -239,10 +239,9 @@ fn request_from_run(
                 .as_str()
                 .ok_or_else(|| bad("an input without a path"))?,
         );
-        let was_stream = crate::ledger::stream::is_stdin(&p)
-            || p.starts_with("/dev")
-            || p.starts_with("/proc")
-            || (!p.is_file() && p.exists());
+        // A pipe's name (`/dev/fd/63`) is usually gone by now, or names another pipe.
+        let was_stream =
+            crate::ledger::stream::is_stream(&p) || p.starts_with("/dev") || p.starts_with("/proc");
         if was_stream {
             return Err(InputError::flag(
                 "LEDGER",

@@ -29,10 +29,11 @@ const PARALLEL_MIN_BYTES: u64 = 16 << 20;
 /// the whole file is taken by another thread from the same (cached) bytes.
 ///
 /// `name` is the file as the user gave it, for messages and the manifest (`path` differs for
-/// standard input, read from a copy).
+/// an input read from a copy, whose SHA-256, taken as it was copied, is `sha256`).
 pub(super) fn read(
     path: &Path,
     name: &Path,
+    sha256: Option<String>,
     b: &mut Builder,
     progress: &Progress,
 ) -> anyhow::Result<Vec<String>> {
@@ -45,7 +46,10 @@ pub(super) fn read(
     if encoding.is_none() {
         check_utf8(name, &head)?;
     }
-    let hasher = super::FileDigest::spawn(path, &shown);
+    let hasher = match sha256 {
+        Some(hex) => super::FileDigest::ready(hex),
+        None => super::FileDigest::spawn(path, &shown),
+    };
     if let Some(enc) = encoding {
         // Another encoding: one reader, decoding to UTF-8 as it goes.
         let bar = progress.bytes(&format!("reading {shown}"), bytes);

@@ -267,21 +267,23 @@ pub fn read_ledger(
     check_memory(&sources)?;
     let mut b = Builder::new(opts);
     let mut first_header: Option<(&Path, Vec<String>)> = None;
-    for (path, name, copy) in sources {
-        let header = if is_parquet(&path) {
-            parquet::read(&path, name, &mut b, progress)?
-        } else if xlsx::is_workbook(&path) {
-            xlsx::read(&path, &mut b, progress)?
+    for (path, name, copy) in &sources {
+        // A copy's hash was taken as it was made: the readers do not hash it again.
+        let given = copy.as_ref().map(|c| &c.given);
+        let sha256 = given.map(|g| g.sha256.clone());
+        let header = if is_parquet(path) {
+            parquet::read(path, name, sha256, &mut b, progress)?
+        } else if xlsx::is_workbook(path) {
+            xlsx::read(path, &mut b, progress)?
         } else {
-            csv::read(&path, name, &mut b, progress)?
+            csv::read(path, name, sha256, &mut b, progress)?
         };
         if let Some(input) = b.ledger.inputs.last_mut() {
             input.header = header.clone();
-            // A compressed file: the manifest gives the file as given, not its copy.
-            if let Some(c) = copy.and_then(|c| c.compressed) {
-                input.bytes = c.bytes;
-                input.sha256 = FileDigest::ready(c.sha256);
-                input.compression = Some(c.format);
+            // The manifest gives the input as given, not its (decompressed) copy.
+            if let Some(g) = given {
+                input.bytes = g.bytes;
+                input.compression = g.compression;
             }
         }
         match &first_header {
@@ -289,6 +291,7 @@ pub fn read_ledger(
             Some((first, h0)) => check_same_columns(first, h0, name, &header)?,
         }
     }
+    drop(sources);
     b.finish()
 }
 

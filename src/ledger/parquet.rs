@@ -13,10 +13,12 @@ use crate::error::InputError;
 use crate::progress::Progress;
 
 /// Reads one Parquet file into the builder; returns its column names. `name` is the file as
-/// the user gave it, for messages and the manifest (see `csv::read`).
+/// the user gave it, for messages and the manifest, and `sha256` a copy's hash (see
+/// `csv::read`).
 pub(super) fn read(
     path: &Path,
     name: &Path,
+    sha256: Option<String>,
     b: &mut Builder,
     progress: &Progress,
 ) -> anyhow::Result<Vec<String>> {
@@ -24,7 +26,10 @@ pub(super) fn read(
     let bytes = std::fs::metadata(path)
         .with_context(|| format!("cannot open ledger {shown}"))?
         .len();
-    let sha256 = super::csv::sha256_of(path).with_context(|| format!("cannot read {shown}"))?;
+    let sha256 = match sha256 {
+        Some(hex) => hex,
+        None => super::csv::sha256_of(path).with_context(|| format!("cannot read {shown}"))?,
+    };
     let bar = progress.spinner(&format!("reading {shown}"));
     let file = File::open(path).with_context(|| format!("cannot open ledger {shown}"))?;
     let bad_format = |e: PolarsError| InputError::Format {

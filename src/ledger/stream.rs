@@ -56,22 +56,24 @@ fn compression(head: &[u8]) -> Option<&'static str> {
 pub(super) struct Copied {
     /// The copy, removed when this is dropped.
     pub path: tempfile::TempPath,
-    /// For a compressed input, the facts of the file as given (the copy holds its
-    /// decompressed bytes).
-    pub compressed: Option<Compressed>,
+    /// The input as given, hashed on its way into the copy.
+    pub given: Given,
 }
 
-/// A compressed input as given: the manifest's facts.
+/// An input as given: the manifest's facts. For a compressed input they are the compressed
+/// file's, while the copy holds its decompressed bytes.
 #[derive(Debug, Clone)]
-pub(super) struct Compressed {
-    pub format: &'static str,
+pub(super) struct Given {
     pub bytes: u64,
     pub sha256: String,
+    /// `gzip` or `zstd`.
+    pub compression: Option<&'static str>,
 }
 
 /// Copies `path` (a stream, or a compressed file) to a temporary file, decompressing it,
 /// named to end in `.parquet` when the data starts as a Parquet file does (`PAR1`), else
-/// `.csv`.
+/// `.csv`. The bytes and SHA-256 of the input as given are taken on the way, so the copy
+/// is not read again to hash it.
 pub(super) fn copy(path: &Path, progress: &Progress) -> anyhow::Result<Copied> {
     let shown = path.display().to_string();
     let input: Box<dyn Read> = if is_stdin(path) {
@@ -147,17 +149,14 @@ pub(super) fn copy(path: &Path, progress: &Progress) -> anyhow::Result<Copied> {
     drop(out);
     drop(data);
     bar.finish_and_clear();
-    let compressed = format.map(|format| {
-        let (sha, bytes) = given.replace((Sha256::new(), 0));
-        Compressed {
-            format,
-            bytes,
-            sha256: format!("{:x}", sha.finalize()),
-        }
-    });
+    let (sha, bytes) = given.replace((Sha256::new(), 0));
     Ok(Copied {
         path: tmp.into_temp_path(),
-        compressed,
+        given: Given {
+            bytes,
+            sha256: format!("{:x}", sha.finalize()),
+            compression: format,
+        },
     })
 }
 
@@ -259,7 +258,9 @@ mod tests {
             "{:?}",
             tmp.path
         );
-        assert!(tmp.compressed.is_none());
+        assert_eq!(tmp.given.compression, None);
+        assert_eq!(tmp.given.bytes, bytes.len() as u64);
+        assert_eq!(tmp.given.sha256, format!("{:x}", Sha256::digest(&bytes)));
         assert!(
             std::fs::read(&tmp.path).unwrap() == bytes,
             "every byte, in order"
@@ -315,8 +316,8 @@ mod tests {
                 std::fs::read(&c.path).unwrap() == data,
                 "{name}: every byte"
             );
-            let facts = c.compressed.expect("compressed");
-            assert_eq!(facts.format, format);
+            let facts = c.given;
+            assert_eq!(facts.compression, Some(format));
             assert_eq!(facts.bytes, packed.len() as u64);
             assert_eq!(
                 facts.sha256,
