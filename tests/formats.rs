@@ -542,6 +542,106 @@ fn a_named_pipe_is_read_as_a_ledger_and_the_copy_is_removed() {
     );
 }
 
+/// A run killed while it copies a stream leaves its copy; the next run that copies one
+/// removes it once it has been left long enough (ten minutes), and never a copy that a
+/// run still reading holds.
+#[cfg(unix)]
+#[test]
+fn a_copy_left_by_a_killed_run_is_removed_by_the_next() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("tmpdir");
+    std::fs::create_dir(&spool).unwrap();
+    let copies = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(&spool)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    };
+    let bytes = std::fs::read(testdata("sample_ledger.csv")).unwrap();
+    // The first run: half the ledger on its standard input, still open, then killed.
+    let mut killed = Command::new(env!("CARGO_BIN_EXE_custscore"))
+        .args(["score", "-", "--quiet", "--out"])
+        .arg(tmp.path().join("killed"))
+        .env("TMPDIR", &spool)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = killed.stdin.take().unwrap();
+    stdin.write_all(&bytes[..bytes.len() / 2]).unwrap();
+    stdin.flush().unwrap();
+    let started = std::time::Instant::now();
+    while copies().is_empty() {
+        assert!(started.elapsed().as_secs() < 60, "no copy was started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let left = copies();
+    // A second run, still reading: its copy must survive the third run's sweep.
+    let mut reading = Command::new(env!("CARGO_BIN_EXE_custscore"))
+        .args(["score", "-", "--quiet", "--out"])
+        .arg(tmp.path().join("reading"))
+        .env("TMPDIR", &spool)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reading_in = reading.stdin.take().unwrap();
+    reading_in.write_all(&bytes[..1000]).unwrap();
+    reading_in.flush().unwrap();
+    while copies().len() < 2 {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "no second copy was started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    drop(stdin);
+    assert_eq!(left.len(), 1);
+    assert!(left[0].exists(), "a killed run cannot remove its copy");
+    // As if both had been left an hour ago.
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for copy in copies() {
+        std::fs::File::options()
+            .write(true)
+            .open(&copy)
+            .unwrap()
+            .set_modified(an_hour_ago)
+            .unwrap();
+    }
+    let out = tmp.path().join("next");
+    custscore()
+        .args(["score", "-", "--as-of", "2026-10-31", "--quiet", "--out"])
+        .arg(&out)
+        .env("TMPDIR", &spool)
+        .write_stdin(bytes.clone())
+        .assert()
+        .success();
+    assert!(!left[0].exists(), "the killed run's copy is removed");
+    assert_eq!(
+        copies().len(),
+        1,
+        "the copy of the run still reading is kept"
+    );
+    // The run still reading finishes as it would have.
+    reading_in.write_all(&bytes[1000..]).unwrap();
+    drop(reading_in);
+    assert!(reading.wait().unwrap().success());
+    assert!(copies().is_empty(), "each copy gone with its run");
+    let plain = tmp.path().join("plain");
+    score_ok(
+        &[&testdata("sample_ledger.csv")],
+        &plain,
+        &["--as-of", "2026-10-31"],
+    );
+    same_reports(&plain, &out);
+}
+
 #[test]
 fn a_folder_as_ledger_says_to_name_its_files() {
     let tmp = tempfile::tempdir().unwrap();

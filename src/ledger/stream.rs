@@ -5,6 +5,13 @@
 //! an input is first copied, decompressed, to a temporary file (in `TMPDIR`), which is read as
 //! a file would be and removed afterwards. Messages and the manifest name the input as the
 //! user gave it; a compressed file's bytes and SHA-256 are those of the file as given.
+//!
+//! A run killed while it reads (a cron job's timeout, Ctrl-C) cannot remove its copy, which
+//! is as large as the ledger. So (on unix) a run holds a lock on its copy for as long as it
+//! has it, and a later run that makes a copy first removes every `custscore-input-*` file in
+//! `TMPDIR` that nobody holds and that has not changed for [`LEFT_BEHIND_AFTER`]
+//! ([`sweep`]). The lock is `flock`'s, which the kernel drops when its holder dies however it
+//! died, and which holds across processes that do not see each other's process ids.
 
 use std::cell::RefCell;
 use std::fs::File;
@@ -51,6 +58,13 @@ fn compression(head: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The name every copy starts with: what [`sweep`] looks for.
+const PREFIX: &str = "custscore-input-";
+
+/// How long an unlocked copy must have been left unchanged before [`sweep`] removes it:
+/// long enough that a copy just made and not yet locked is never taken for one left behind.
+const LEFT_BEHIND_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// A ledger read from a copy.
 #[derive(Debug)]
 pub(super) struct Copied {
@@ -58,6 +72,8 @@ pub(super) struct Copied {
     pub path: tempfile::TempPath,
     /// The input as given, hashed on its way into the copy.
     pub given: Given,
+    /// The copy kept open with its lock held, so that another run's [`sweep`] leaves it.
+    _held: File,
 }
 
 /// An input as given: the manifest's facts. For a compressed input they are the compressed
@@ -134,11 +150,14 @@ pub(super) fn copy(path: &Path, progress: &Progress) -> anyhow::Result<Copied> {
             std::env::temp_dir().display()
         )
     };
+    let tmp_dir = std::env::temp_dir();
+    sweep(&tmp_dir);
     let mut tmp = tempfile::Builder::new()
-        .prefix("custscore-input-")
+        .prefix(PREFIX)
         .suffix(suffix)
-        .tempfile()
+        .tempfile_in(&tmp_dir)
         .with_context(cannot_copy)?;
+    lock(tmp.as_file());
     let mut out = io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
     out.write_all(&head).with_context(cannot_copy)?;
     copy_all(&mut data, &mut out, &bar).map_err(|e| match e {
@@ -150,14 +169,71 @@ pub(super) fn copy(path: &Path, progress: &Progress) -> anyhow::Result<Copied> {
     drop(data);
     bar.finish_and_clear();
     let (sha, bytes) = given.replace((Sha256::new(), 0));
+    let (held, path) = tmp.into_parts();
     Ok(Copied {
-        path: tmp.into_temp_path(),
+        path,
         given: Given {
             bytes,
             sha256: format!("{:x}", sha.finalize()),
             compression: format,
         },
+        _held: held,
     })
+}
+
+/// Takes the lock that tells [`sweep`] a copy is in use; best effort (a file system without
+/// locks leaves the copy unlocked, and it is then only kept by its age).
+fn lock(file: &File) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a descriptor this `File` owns, open for the call.
+        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        false
+    }
+}
+
+/// Removes the copies earlier runs left in `dir` when they were killed: files named
+/// `custscore-input-*` that no run holds locked ([`lock`]) and that have not changed for
+/// [`LEFT_BEHIND_AFTER`]. Best effort: whatever cannot be read, locked or removed is left.
+/// Returns how many were removed. On systems without `flock` nothing is removed.
+pub(super) fn sweep(dir: &Path) -> usize {
+    if cfg!(not(unix)) {
+        return 0;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(PREFIX) {
+            continue;
+        }
+        let path = entry.path();
+        // Not through links: a link named like a copy is not one of ours.
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let unchanged = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age >= LEFT_BEHIND_AFTER);
+        if !meta.is_file() || !unchanged {
+            continue;
+        }
+        // A run that is still reading holds its copy: the lock is not had, the file stays.
+        if let Ok(file) = File::open(&path) {
+            if lock(&file) && std::fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
 }
 
 /// Up to the first 8 bytes of `r` (fewer only at its end).
@@ -328,6 +404,53 @@ mod tests {
         let plain = dir.path().join("plain.csv");
         std::fs::write(&plain, &data).unwrap();
         assert!(!needs_copy(&plain));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_sweep_removes_only_old_unheld_copies() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = std::time::SystemTime::now() - LEFT_BEHIND_AFTER - LEFT_BEHIND_AFTER;
+        let make = |name: &str, aged: bool| {
+            let path = dir.path().join(name);
+            let f = File::create(&path).unwrap();
+            if aged {
+                f.set_modified(old).unwrap();
+            }
+            (path, f)
+        };
+        let (left, _) = make("custscore-input-left.csv", true);
+        let (held, held_file) = make("custscore-input-held.csv", true);
+        assert!(lock(&held_file), "a temporary folder that takes locks");
+        let (fresh, _) = make("custscore-input-fresh.csv", false);
+        let (other, _) = make("someone-elses.csv", true);
+        let folder = dir.path().join("custscore-input-folder");
+        std::fs::create_dir(&folder).unwrap();
+        assert_eq!(sweep(dir.path()), 1);
+        assert!(!left.exists(), "left behind by a killed run: removed");
+        assert!(held.exists(), "held by a run still reading it: kept");
+        assert!(fresh.exists(), "too new to tell: kept");
+        assert!(other.exists() && folder.exists(), "not a copy: kept");
+        drop(held_file);
+        assert_eq!(
+            sweep(dir.path()),
+            1,
+            "its holder gone, the held copy goes too"
+        );
+        assert!(!held.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_copy_in_use_is_held_against_sweeps() {
+        let c = copy(Path::new("/dev/null"), &Progress::new(true)).unwrap();
+        let f = File::open(&c.path).unwrap();
+        assert!(
+            !lock(&f),
+            "the copy's lock is taken while the copy is in use"
+        );
+        drop(c);
+        assert!(lock(&f), "and given back with it");
     }
 
     #[test]
