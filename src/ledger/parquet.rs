@@ -26,105 +26,162 @@ pub(super) fn read(
     let bytes = std::fs::metadata(path)
         .with_context(|| format!("cannot open ledger {shown}"))?
         .len();
+    // As for CSV: hashed on a thread of its own while the rows are read.
     let sha256 = match sha256 {
-        Some(hex) => hex,
-        None => super::csv::sha256_of(path).with_context(|| format!("cannot read {shown}"))?,
+        Some(hex) => super::FileDigest::ready(hex),
+        None => super::FileDigest::spawn(path, &shown),
     };
     let bar = progress.spinner(&format!("reading {shown}"));
-    let file = File::open(path).with_context(|| format!("cannot open ledger {shown}"))?;
+    let open = || File::open(path).with_context(|| format!("cannot open ledger {shown}"));
     let bad_format = |e: PolarsError| InputError::Format {
         path: name.to_path_buf(),
         message: format!("not a readable Parquet file: {e}"),
     };
-    let mut df = ParquetReader::new(file).finish().map_err(bad_format)?;
-    df.rechunk_mut();
-    let header: Vec<String> = df
-        .get_column_names()
-        .iter()
+    // The schema and row groups first (the file's footer), then the columns that have a
+    // role, a row group at a time: the other columns are never decoded, and at most one row
+    // group's columns are in memory beside the rows.
+    let mut reader = ParquetReader::new(open()?);
+    let header: Vec<String> = reader
+        .schema()
+        .map_err(bad_format)?
+        .iter_names()
         .map(|s| s.to_string())
         .collect();
     let cols = Resolved::from_header(name, &header, &b.opts.columns)?;
     b.roles(&cols);
-
-    let text = |role: Role| -> anyhow::Result<Option<StringChunked>> {
-        let Some(i) = cols.get(role) else {
-            return Ok(None);
-        };
-        let c = df.columns()[i]
-            .cast(&DataType::String)
-            .map_err(bad_format)?;
-        Ok(Some(c.str().map_err(bad_format)?.clone()))
-    };
-    let customer = text(Role::Customer)?.expect("customer role is required");
-    let (invoice, product, industry) = (
-        text(Role::Invoice)?,
-        text(Role::Product)?,
-        text(Role::Industry)?,
-    );
-    let days = dates(
-        &df.columns()[cols.get(Role::Date).expect("date role is required")],
-        b.opts,
-    )?;
-    let amount_col = &df.columns()[cols.get(Role::Amount).expect("amount role is required")];
-    let amounts = match amount_col.dtype() {
-        dt if dt.is_primitive_numeric() => {
-            amount_col.cast(&DataType::Float64).map_err(bad_format)?
-        }
-        _ => amount_col.cast(&DataType::String).map_err(bad_format)?,
+    let metadata = reader.get_metadata().map_err(bad_format)?.clone();
+    // The columns the rows are read from (a quantity column is recognised but not read).
+    let mut wanted: Vec<usize> = [
+        Role::Customer,
+        Role::Date,
+        Role::Amount,
+        Role::Invoice,
+        Role::Product,
+        Role::Industry,
+    ]
+    .iter()
+    .filter_map(|&r| cols.get(r))
+    .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let read_group = |at: usize, rows: usize, projection: Option<Vec<usize>>| {
+        let mut r = ParquetReader::new(open()?)
+            .with_projection(projection)
+            .with_slice(Some((at, rows)));
+        r.set_metadata(metadata.clone());
+        let mut df = r.finish().map_err(bad_format)?;
+        df.rechunk_mut();
+        anyhow::Ok(df)
     };
 
-    let (mut rejected, mut after) = (0u64, 0u64);
-    let n = df.height();
-    #[allow(clippy::needless_range_loop)] // `row` indexes several columns
-    for row in 0..n {
-        fn get(c: &Option<StringChunked>, row: usize) -> Option<&[u8]> {
-            c.as_ref().map(|c| c.get(row).unwrap_or("").as_bytes())
-        }
-        let amount = match amounts.dtype() {
-            DataType::Float64 => match amounts.f64().map_err(bad_format)?.get(row) {
-                Some(v) => parse::check_amount(v).map_err(|e| format!("{v} {e}")),
-                None => Err("is empty; expected a number".into()),
-            },
-            _ => parse::parse_amount_as(
-                amounts
-                    .str()
-                    .map_err(bad_format)?
-                    .get(row)
-                    .unwrap_or("")
-                    .as_bytes(),
-                b.opts.amount_format,
-            ),
+    // A row group's columns, decoded and cast to what the rows are read from.
+    let decode = |at: usize, rows: usize| -> anyhow::Result<Group> {
+        let df = read_group(at, rows, Some(wanted.clone()))?;
+        let column = |role: Role| {
+            cols.get(role)
+                .map(|i| df.column(&header[i]))
+                .transpose()
+                .map_err(bad_format)
         };
-        let res = b.push(
-            customer.get(row).unwrap_or("").as_bytes(),
-            days[row].clone(),
-            amount,
-            get(&invoice, row),
-            get(&product, row),
-            get(&industry, row),
-            &cols,
-        );
-        match res {
-            Ok(true) => {}
-            Ok(false) => after += 1,
-            Err(e) => {
-                rejected += 1;
-                b.bad_cells(&shown, row as u64 + 1, e, &header, df.width(), |c| {
-                    df.columns()[c]
-                        .get(row)
-                        .map(|v| v.to_string())
-                        .unwrap_or_default()
-                });
+        let text = |role: Role| -> anyhow::Result<Option<StringChunked>> {
+            let Some(c) = column(role)? else {
+                return Ok(None);
+            };
+            let c = c.cast(&DataType::String).map_err(bad_format)?;
+            Ok(Some(c.str().map_err(bad_format)?.rechunk().into_owned()))
+        };
+        let date = column(Role::Date)?.expect("date role is required");
+        let amount = column(Role::Amount)?.expect("amount role is required");
+        Ok(Group {
+            at,
+            rows,
+            customer: text(Role::Customer)?.expect("customer role is required"),
+            invoice: text(Role::Invoice)?,
+            product: text(Role::Product)?,
+            industry: text(Role::Industry)?,
+            days: Days::of(date).map_err(bad_format)?,
+            amounts: Amounts::of(amount).map_err(bad_format)?,
+        })
+    };
+
+    let (mut rejected, mut after, mut read) = (0u64, 0u64, 0usize);
+    // The next row group is decoded (by polars, on its threads) while this one's rows go
+    // into the builder on this thread.
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (send, groups) = std::sync::mpsc::sync_channel::<anyhow::Result<Group>>(1);
+        let row_groups = &metadata.row_groups;
+        scope.spawn(move || {
+            let mut at = 0;
+            for group in row_groups {
+                let rows = group.num_rows();
+                if rows == 0 {
+                    continue;
+                }
+                let decoded = decode(at, rows);
+                let failed = decoded.is_err();
+                // A send fails when the reader stopped on an error of its own.
+                if send.send(decoded).is_err() || failed {
+                    return;
+                }
+                at += rows;
             }
+        });
+        for group in groups {
+            let g = group?;
+            let (customer, invoice, product, industry) = (
+                g.customer.downcast_as_array(),
+                g.invoice.as_ref().map(|c| c.downcast_as_array()),
+                g.product.as_ref().map(|c| c.downcast_as_array()),
+                g.industry.as_ref().map(|c| c.downcast_as_array()),
+            );
+            // A null cell reads as an empty one.
+            fn cell(a: &<StringType as PolarsDataType>::Array, row: usize) -> &[u8] {
+                a.get(row).unwrap_or("").as_bytes()
+            }
+            // The whole row group, every column, read again only if one of its rows is
+            // bad: rejects.csv keeps a bad row's every cell.
+            let mut whole: Option<DataFrame> = None;
+            for row in 0..g.rows {
+                let res = b.push(
+                    cell(customer, row),
+                    g.days.at(row, b.opts),
+                    g.amounts.at(row, b.opts.amount_format),
+                    invoice.map(|a| cell(a, row)),
+                    product.map(|a| cell(a, row)),
+                    industry.map(|a| cell(a, row)),
+                    &cols,
+                );
+                match res {
+                    Ok(true) => {}
+                    Ok(false) => after += 1,
+                    Err(e) => {
+                        rejected += 1;
+                        if whole.is_none() {
+                            whole = Some(read_group(g.at, g.rows, None)?);
+                        }
+                        let df = whole.as_ref().expect("read above");
+                        let line = (g.at + row) as u64 + 1;
+                        b.bad_cells(&shown, line, e, &header, df.width(), |c| {
+                            df.columns()[c]
+                                .get(row)
+                                .map(|v| v.to_string())
+                                .unwrap_or_default()
+                        });
+                    }
+                }
+            }
+            read = g.at + g.rows;
+            bar.tick();
         }
-    }
+        Ok(())
+    })?;
     bar.finish_and_clear();
     b.add_input(InputStats {
         path: shown,
         format: "parquet",
         bytes,
-        sha256: super::FileDigest::ready(sha256),
-        rows_read: n as u64,
+        sha256,
+        rows_read: read as u64,
         rows_rejected: rejected,
         rows_after_as_of: after,
         delimiter: None,
@@ -142,49 +199,263 @@ pub(super) fn row_count(path: &Path) -> Option<u64> {
     ParquetReader::new(file).num_rows().ok().map(|n| n as u64)
 }
 
-/// Day numbers for a date column of any supported type.
-fn dates(col: &Column, opts: &super::ReadOptions) -> anyhow::Result<Vec<Result<i32, String>>> {
-    let empty = || Err::<i32, String>("is empty; expected a date".into());
-    let check = |d: i32| {
-        let (y, m, dd) = parse::civil_from_days(d);
-        parse::checked_day(y, m, dd)
-            .map_err(|e| format!("{} is not accepted: {e}", parse::format_day(d)))
-    };
-    Ok(match col.dtype() {
-        DataType::Date => col
-            .date()?
-            .physical()
+/// A row group's columns that have a role, as the rows are read from them.
+struct Group {
+    /// The group's first row in the file (0-based) and its number of rows.
+    at: usize,
+    rows: usize,
+    customer: StringChunked,
+    invoice: Option<StringChunked>,
+    product: Option<StringChunked>,
+    industry: Option<StringChunked>,
+    days: Days,
+    amounts: Amounts,
+}
+
+/// A row group's date column, read as day numbers row by row.
+enum Days {
+    Date(Int32Chunked),
+    /// Time since the epoch and that time's units in a day.
+    Datetime(Int64Chunked, i64),
+    Text(StringChunked),
+}
+
+impl Days {
+    fn of(col: &Column) -> PolarsResult<Days> {
+        let one = |c: &Int32Chunked| c.rechunk().into_owned();
+        Ok(match col.dtype() {
+            DataType::Date => Days::Date(one(col.date()?.physical())),
+            DataType::Datetime(unit, _) => {
+                let per_day: i64 = match unit {
+                    TimeUnit::Nanoseconds => 86_400_000_000_000,
+                    TimeUnit::Microseconds => 86_400_000_000,
+                    TimeUnit::Milliseconds => 86_400_000,
+                };
+                Days::Datetime(col.datetime()?.physical().rechunk().into_owned(), per_day)
+            }
+            _ => Days::Text(col.cast(&DataType::String)?.str()?.rechunk().into_owned()),
+        })
+    }
+
+    /// The day of row `row`, or why there is none.
+    fn at(&self, row: usize, opts: &super::ReadOptions) -> Result<i32, String> {
+        let empty = || Err::<i32, String>("is empty; expected a date".into());
+        let check = |d: i32| {
+            let (y, m, dd) = parse::civil_from_days(d);
+            parse::checked_day(y, m, dd)
+                .map_err(|e| format!("{} is not accepted: {e}", parse::format_day(d)))
+        };
+        match self {
+            Days::Date(c) => c.downcast_as_array().get(row).map_or_else(empty, check),
+            Days::Datetime(c, per_day) => c.downcast_as_array().get(row).map_or_else(empty, |t| {
+                i32::try_from(t.div_euclid(*per_day))
+                    .map_err(|_| "is out of range".to_string())
+                    .and_then(check)
+            }),
+            Days::Text(c) => c.downcast_as_array().get(row).map_or_else(empty, |v| {
+                parse::parse_date(v.as_bytes(), &opts.date_format)
+            }),
+        }
+    }
+}
+
+/// A row group's amount column: numbers of any numeric type, or text to parse.
+enum Amounts {
+    Number(Float64Chunked),
+    Text(StringChunked),
+}
+
+impl Amounts {
+    fn of(col: &Column) -> PolarsResult<Amounts> {
+        Ok(if col.dtype().is_primitive_numeric() {
+            Amounts::Number(col.cast(&DataType::Float64)?.f64()?.rechunk().into_owned())
+        } else {
+            Amounts::Text(col.cast(&DataType::String)?.str()?.rechunk().into_owned())
+        })
+    }
+
+    /// The amount of row `row`, or why there is none.
+    fn at(&self, row: usize, format: super::AmountFormat) -> Result<f64, String> {
+        match self {
+            Amounts::Number(c) => match c.downcast_as_array().get(row) {
+                Some(v) => parse::check_amount(v).map_err(|e| format!("{v} {e}")),
+                None => Err("is empty; expected a number".into()),
+            },
+            Amounts::Text(c) => parse::parse_amount_as(
+                c.downcast_as_array().get(row).unwrap_or("").as_bytes(),
+                format,
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{read_ledger, Ledger, ReadOptions};
+
+    /// Writes `df` as Parquet in row groups of `group_rows` rows.
+    fn write(path: &Path, mut df: DataFrame, group_rows: usize) {
+        ParquetWriter::new(File::create(path).unwrap())
+            .with_row_group_size(Some(group_rows))
+            .finish(&mut df)
+            .unwrap();
+        let groups = ParquetReader::new(File::open(path).unwrap())
+            .get_metadata()
+            .unwrap()
+            .row_groups
+            .len();
+        assert!(
+            groups > 1,
+            "the test needs several row groups, got {groups}"
+        );
+    }
+
+    fn read(path: &Path, opts: &ReadOptions) -> anyhow::Result<Ledger> {
+        read_ledger(&[path.to_path_buf()], opts, &Progress::new(true))
+    }
+
+    /// Each customer's (day, amount, product) rows, in order, for comparing two ledgers.
+    fn rows_of(l: &Ledger, ids: &[&str]) -> Vec<Vec<(i32, f64, String)>> {
+        ids.iter()
+            .map(|id| {
+                let (block, k) = l.find_customer(id).expect("customer read");
+                let mut rows: Vec<_> = block
+                    .rows()
+                    .filter(|r| r.customer == k)
+                    .map(|r| {
+                        let p = (r.product != super::super::NONE)
+                            .then(|| l.products.get(r.product).to_string());
+                        (r.day, r.amount, p.unwrap_or_default())
+                    })
+                    .collect();
+                rows.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                rows
+            })
+            .collect()
+    }
+
+    const IDS: [&str; 7] = ["A", "B", "A", "C", "B", "A", "C"];
+    const DAYS: [&str; 7] = [
+        "2025-01-02",
+        "2025-01-03",
+        "2025-02-01",
+        "2025-02-03",
+        "2025-03-04",
+        "2025-03-05",
+        "2025-04-06",
+    ];
+
+    /// The same rows as a CSV file, read by the CSV reader: what each typed Parquet
+    /// column must read as.
+    fn csv_twin(dir: &Path) -> Ledger {
+        let mut text = String::from("customer_id,order_date,amount,product_line\n");
+        for i in 0..7 {
+            text += &format!("{},{},{}.5,P{}\n", IDS[i], DAYS[i], i * 10, i % 3);
+        }
+        let path = dir.join("twin.csv");
+        std::fs::write(&path, text).unwrap();
+        read(&path, &ReadOptions::default()).unwrap()
+    }
+
+    fn days_since_epoch() -> Vec<i32> {
+        DAYS.iter()
+            .map(|d| parse::parse_date(d.as_bytes(), &Default::default()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn typed_columns_read_across_row_groups_as_their_csv_twin() {
+        let dir = tempfile::tempdir().unwrap();
+        let twin = csv_twin(dir.path());
+        let days = days_since_epoch();
+        let amounts: Vec<f64> = (0..7).map(|i| i as f64 * 10.0 + 0.5).collect();
+        let products: Vec<String> = (0..7).map(|i| format!("P{}", i % 3)).collect();
+        let as_date = Column::new("order_date".into(), &days)
+            .cast(&DataType::Date)
+            .unwrap();
+        let ms: Vec<i64> = days
             .iter()
-            .map(|d| d.map_or_else(empty, check))
-            .collect(),
-        DataType::Datetime(unit, _) => {
-            let per_day: i64 = match unit {
-                TimeUnit::Nanoseconds => 86_400_000_000_000,
-                TimeUnit::Microseconds => 86_400_000_000,
-                TimeUnit::Milliseconds => 86_400_000,
-            };
-            col.datetime()?
-                .physical()
-                .iter()
-                .map(|t| {
-                    t.map_or_else(empty, |t| {
-                        i32::try_from(t.div_euclid(per_day))
-                            .map_err(|_| "is out of range".to_string())
-                            .and_then(check)
-                    })
-                })
-                .collect()
+            .map(|&d| i64::from(d) * 86_400_000 + 3_600_000)
+            .collect();
+        let as_datetime = Column::new("order_date".into(), &ms)
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .unwrap();
+        let as_text = Column::new("order_date".into(), &DAYS);
+        let compact: Vec<i64> = DAYS
+            .iter()
+            .map(|d| d.replace('-', "").parse().unwrap())
+            .collect();
+        let as_number = Column::new("order_date".into(), &compact);
+        let text_amounts: Vec<String> = amounts.iter().map(|a| format!("{a:.2}")).collect();
+        for (k, (date, amount)) in [
+            (as_date, Column::new("amount".into(), &amounts)),
+            (as_datetime, Column::new("amount".into(), &text_amounts)),
+            (as_text, Column::new("amount".into(), &amounts)),
+            (as_number, Column::new("amount".into(), &amounts)),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let df = DataFrame::new_infer_height(vec![
+                Column::new("region".into(), &["N"; 7]),
+                Column::new("customer_id".into(), &IDS),
+                date,
+                amount,
+                Column::new("product_line".into(), &products),
+            ])
+            .unwrap();
+            let path = dir.path().join(format!("l{k}.parquet"));
+            write(&path, df, 3);
+            let l = read(&path, &ReadOptions::default()).unwrap();
+            assert_eq!(l.inputs[0].rows_read, 7, "case {k}");
+            assert_eq!(
+                l.inputs[0].header[0], "region",
+                "case {k}: every column named"
+            );
+            assert_eq!(
+                rows_of(&l, &["A", "B", "C"]),
+                rows_of(&twin, &["A", "B", "C"]),
+                "case {k}"
+            );
         }
-        _ => {
-            let s = col.cast(&DataType::String)?;
-            s.str()?
-                .iter()
-                .map(|v| {
-                    v.map_or_else(empty, |v| {
-                        parse::parse_date(v.as_bytes(), &opts.date_format)
-                    })
-                })
-                .collect()
-        }
-    })
+    }
+
+    #[test]
+    fn a_bad_row_is_named_by_its_row_number_and_kept_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        // Row 5 (in the second row group of three rows) has no amount.
+        let amounts: Vec<Option<f64>> =
+            (0..7).map(|i| (i != 4).then_some(i as f64 + 1.0)).collect();
+        let df = DataFrame::new_infer_height(vec![
+            Column::new("customer_id".into(), &IDS),
+            Column::new("order_date".into(), &DAYS),
+            Column::new("amount".into(), &amounts),
+            Column::new("region".into(), &["N", "S", "E", "W", "NW", "SE", "X"]),
+        ])
+        .unwrap();
+        let path = dir.path().join("bad.parquet");
+        write(&path, df, 3);
+        let e = read(&path, &ReadOptions::default()).unwrap_err();
+        let shown = format!("{e:#}");
+        assert!(shown.contains("bad.parquet"), "{shown}");
+        assert!(shown.contains("line 5"), "{shown}");
+        assert!(shown.contains("amount"), "{shown}");
+
+        let opts = ReadOptions {
+            skip_bad_rows: true,
+            ..ReadOptions::default()
+        };
+        let l = read(&path, &opts).unwrap();
+        assert_eq!((l.inputs[0].rows_read, l.inputs[0].rows_rejected), (7, 1));
+        assert_eq!(l.rejects.len(), 1);
+        let r = &l.rejects[0];
+        assert_eq!((r.line, r.column.as_str()), (5, "amount"));
+        assert!(r.reason.contains("empty"), "{}", r.reason);
+        assert!(
+            r.record.contains("\"B\"") && r.record.contains("\"NW\""),
+            "every cell of the row, the unused column's too: {}",
+            r.record
+        );
+    }
 }
