@@ -44,9 +44,17 @@ pub fn profile(
     let l: Ledger = ledger::read_ledger(paths, &opts, progress)?;
     let mut unused_columns = Vec::new();
     for input in &l.inputs {
-        let header = header_of(input);
+        // Every column of the file (a CSV's header line, a Parquet file's or a sheet's
+        // column names) that no role took.
         let used: BTreeSet<&String> = input.columns.values().collect();
-        unused_columns.push(header.into_iter().filter(|h| !used.contains(h)).collect());
+        unused_columns.push(
+            input
+                .header
+                .iter()
+                .filter(|h| !used.contains(h))
+                .cloned()
+                .collect(),
+        );
     }
     let rows_read = l.inputs.iter().map(|i| i.rows_read).sum();
     let problems = l
@@ -82,14 +90,6 @@ pub fn profile(
         net_revenue: l.rows().map(|r| r.amount).sum(),
         inputs: l.inputs,
     })
-}
-
-/// The header of a file as the reader saw it (CSV: first line; Parquet: the mapped names).
-fn header_of(input: &InputStats) -> Vec<String> {
-    if input.format != "csv" {
-        return input.columns.values().cloned().collect();
-    }
-    input.header.clone()
 }
 
 /// The profile as text for a person.

@@ -154,6 +154,27 @@ fn inspect_profiles_a_ledger_and_lists_its_problems() {
     assert_eq!(v["unused_columns"][0], serde_json::json!(["region"]));
     assert_eq!(v["first_date"], "2023-11-07");
 
+    // The same ledger as Parquet and as a workbook: the same column found unused.
+    for twin in ["sample_ledger.parquet", "sample_ledger.xlsx"] {
+        let out = custscore()
+            .args([
+                "inspect",
+                testdata(twin).to_str().unwrap(),
+                "--json",
+                "--sheet",
+                "ledger",
+            ])
+            .assert()
+            .success();
+        let w: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        assert_eq!(w["rows_read"], 3624, "{twin}");
+        assert_eq!(
+            w["unused_columns"][0],
+            serde_json::json!(["region"]),
+            "{twin}"
+        );
+    }
+
     custscore()
         .args(["inspect", testdata("semicolons.csv").to_str().unwrap()])
         .assert()
