@@ -267,7 +267,10 @@ enum Amounts {
 
 impl Amounts {
     fn of(col: &Column) -> PolarsResult<Amounts> {
-        Ok(if col.dtype().is_primitive_numeric() {
+        // Decimals (as warehouses export money) are read as the nearest f64, as a CSV
+        // field's text is.
+        let number = col.dtype().is_primitive_numeric() || col.dtype().is_decimal();
+        Ok(if number {
             Amounts::Number(col.cast(&DataType::Float64)?.f64()?.rechunk().into_owned())
         } else {
             Amounts::Text(col.cast(&DataType::String)?.str()?.rechunk().into_owned())
@@ -388,11 +391,17 @@ mod tests {
             .collect();
         let as_number = Column::new("order_date".into(), &compact);
         let text_amounts: Vec<String> = amounts.iter().map(|a| format!("{a:.2}")).collect();
+        // DECIMAL(18, 2), as warehouses export money.
+        let decimal = Column::new("amount".into(), &amounts)
+            .cast(&DataType::Decimal(18, 2))
+            .unwrap();
+        assert!(decimal.dtype().is_decimal());
         for (k, (date, amount)) in [
-            (as_date, Column::new("amount".into(), &amounts)),
+            (as_date.clone(), Column::new("amount".into(), &amounts)),
             (as_datetime, Column::new("amount".into(), &text_amounts)),
             (as_text, Column::new("amount".into(), &amounts)),
             (as_number, Column::new("amount".into(), &amounts)),
+            (as_date.clone(), decimal),
         ]
         .into_iter()
         .enumerate()
