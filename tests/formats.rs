@@ -560,45 +560,37 @@ fn a_copy_left_by_a_killed_run_is_removed_by_the_next() {
             .collect()
     };
     let bytes = std::fs::read(testdata("sample_ledger.csv")).unwrap();
-    // The first run: half the ledger on its standard input, still open, then killed.
-    let mut killed = Command::new(env!("CARGO_BIN_EXE_custscore"))
-        .args(["score", "-", "--quiet", "--out"])
-        .arg(tmp.path().join("killed"))
-        .env("TMPDIR", &spool)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = killed.stdin.take().unwrap();
-    stdin.write_all(&bytes[..bytes.len() / 2]).unwrap();
-    stdin.flush().unwrap();
+    // A run reading `first` from its standard input, which stays open; and a wait until
+    // the spool holds `n` copies.
+    let start = |out: &str, first: &[u8]| {
+        let mut run = Command::new(env!("CARGO_BIN_EXE_custscore"))
+            .args(["score", "-", "--quiet", "--out"])
+            .arg(tmp.path().join(out))
+            .env("TMPDIR", &spool)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = run.stdin.take().unwrap();
+        stdin.write_all(first).unwrap();
+        stdin.flush().unwrap();
+        (run, stdin)
+    };
     let started = std::time::Instant::now();
-    while copies().is_empty() {
-        assert!(started.elapsed().as_secs() < 60, "no copy was started");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let wait_for = |n: usize| {
+        while copies().len() < n {
+            assert!(started.elapsed().as_secs() < 60, "no copy number {n}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    // The first run: half the ledger on its standard input, still open, then killed.
+    let (mut killed, stdin) = start("killed", &bytes[..bytes.len() / 2]);
+    wait_for(1);
     let left = copies();
     // A second run, still reading: its copy must survive the third run's sweep.
-    let mut reading = Command::new(env!("CARGO_BIN_EXE_custscore"))
-        .args(["score", "-", "--quiet", "--out"])
-        .arg(tmp.path().join("reading"))
-        .env("TMPDIR", &spool)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut reading_in = reading.stdin.take().unwrap();
-    reading_in.write_all(&bytes[..1000]).unwrap();
-    reading_in.flush().unwrap();
-    while copies().len() < 2 {
-        assert!(
-            started.elapsed().as_secs() < 60,
-            "no second copy was started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let (mut reading, mut reading_in) = start("reading", &bytes[..1000]);
+    wait_for(2);
     killed.kill().unwrap();
     killed.wait().unwrap();
     drop(stdin);

@@ -222,9 +222,8 @@ enum Days {
 
 impl Days {
     fn of(col: &Column) -> PolarsResult<Days> {
-        let one = |c: &Int32Chunked| c.rechunk().into_owned();
         Ok(match col.dtype() {
-            DataType::Date => Days::Date(one(col.date()?.physical())),
+            DataType::Date => Days::Date(col.date()?.physical().rechunk().into_owned()),
             DataType::Datetime(unit, _) => {
                 let per_day: i64 = match unit {
                     TimeUnit::Nanoseconds => 86_400_000_000_000,

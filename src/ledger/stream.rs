@@ -144,13 +144,13 @@ pub(super) fn copy(path: &Path, progress: &Progress) -> anyhow::Result<Copied> {
     } else {
         ".csv"
     };
+    let tmp_dir = std::env::temp_dir();
     let cannot_copy = || {
         format!(
             "cannot copy {shown} to a temporary file (in TMPDIR, {}): is there room?",
-            std::env::temp_dir().display()
+            tmp_dir.display()
         )
     };
-    let tmp_dir = std::env::temp_dir();
     sweep(&tmp_dir);
     let mut tmp = tempfile::Builder::new()
         .prefix(PREFIX)
