@@ -193,14 +193,19 @@ fn read_parquet_rows(path: &Path) -> anyhow::Result<Vec<RunRow>> {
     use polars::prelude::*;
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let df = ParquetReader::new(file)
-        .with_columns(Some(
-            ["customer_id", "rank", "tier", "value_score", "monetary"]
-                .map(String::from)
-                .to_vec(),
-        ))
-        .finish()
-        .map_err(|e| not_ours(path, format!("{e}")))?;
+    // polars panics on some damaged files: that is an error that names the file too.
+    let df = crate::error::catch_panic(|| {
+        ParquetReader::new(file)
+            .with_columns(Some(
+                ["customer_id", "rank", "tier", "value_score", "monetary"]
+                    .map(String::from)
+                    .to_vec(),
+            ))
+            .finish()
+            .map_err(|e| e.to_string())
+    })
+    .and_then(|r| r)
+    .map_err(|e| not_ours(path, e))?;
     let get = |name: &str, dt: DataType| -> anyhow::Result<Series> {
         Ok(df
             .column(name)

@@ -97,3 +97,49 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         1
     }
 }
+
+/// Panics of a library call now being caught by [`catch_panic`], on any thread; while there
+/// are any, panics print nothing (the caller reports them as an error of its own).
+static CATCHING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Runs `f`, a call into a library that can panic on a damaged file instead of returning an
+/// error (polars' Parquet reader does, on some damaged footers), and returns the panic's
+/// message as the error: the caller turns it into an [`InputError`] that names the file,
+/// which exits 2 like any other bad input rather than 101 with a backtrace.
+pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    use std::sync::atomic::Ordering;
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let shown = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CATCHING.load(Ordering::SeqCst) == 0 {
+                shown(info);
+            }
+        }));
+    });
+    CATCHING.fetch_add(1, Ordering::SeqCst);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.fetch_sub(1, Ordering::SeqCst);
+    caught.map_err(|p| {
+        let message = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned());
+        message.unwrap_or_else(|| "the reader stopped".into())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_library_panic_is_returned_as_its_message() {
+        assert_eq!(catch_panic(|| 7), Ok(7));
+        let e = catch_panic(|| -> u8 { panic!("thrift bool field") }).unwrap_err();
+        assert_eq!(e, "thrift bool field");
+        let n = 3;
+        let e = catch_panic(|| -> u8 { panic!("field {n}") }).unwrap_err();
+        assert_eq!(e, "field 3");
+    }
+}

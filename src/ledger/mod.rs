@@ -564,8 +564,9 @@ impl<'o> Builder<'o> {
 
     /// Records a bad row of a typed reader (Parquet, Excel), whose row is a set of cells
     /// rather than one line of text: fills in the error's value from the row's cell of that
-    /// column when the field check left it empty, and keeps the row's `width` cells joined by
-    /// commas as the record.
+    /// column when the field check left it empty, and keeps the row's `width` cells as the
+    /// record: the CSV line they would be (commas between, a cell with a comma, quote or line
+    /// break quoted).
     pub fn bad_cells(
         &mut self,
         file: &str,
@@ -580,7 +581,17 @@ impl<'o> Builder<'o> {
                 e.value = cell(i);
             }
         }
-        let record = (0..width).map(&cell).collect::<Vec<_>>().join(",");
+        let quoted = |c: String| {
+            if c.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c
+            }
+        };
+        let record = (0..width)
+            .map(|i| quoted(cell(i)))
+            .collect::<Vec<_>>()
+            .join(",");
         self.bad(file, line, e, record);
     }
 

@@ -33,23 +33,23 @@ pub(super) fn read(
     };
     let bar = progress.spinner(&format!("reading {shown}"));
     let open = || File::open(path).with_context(|| format!("cannot open ledger {shown}"));
-    let bad_format = |e: PolarsError| InputError::Format {
-        path: name.to_path_buf(),
-        message: format!("not a readable Parquet file: {e}"),
-    };
+    let bad_format = |e: PolarsError| unreadable(name, e);
     // The schema and row groups first (the file's footer), then the columns that have a
     // role, a row group at a time: the other columns are never decoded, and at most one row
     // group's columns are in memory beside the rows.
-    let mut reader = ParquetReader::new(open()?);
-    let header: Vec<String> = reader
-        .schema()
-        .map_err(bad_format)?
-        .iter_names()
-        .map(|s| s.to_string())
-        .collect();
+    let (header, metadata) = guarded(name, || {
+        let mut reader = ParquetReader::new(open()?);
+        let header: Vec<String> = reader
+            .schema()
+            .map_err(bad_format)?
+            .iter_names()
+            .map(|s| s.to_string())
+            .collect();
+        let metadata = reader.get_metadata().map_err(bad_format)?.clone();
+        Ok((header, metadata))
+    })?;
     let cols = Resolved::from_header(name, &header, &b.opts.columns)?;
     b.roles(&cols);
-    let metadata = reader.get_metadata().map_err(bad_format)?.clone();
     // The columns the rows are read from (a quantity column is recognised but not read).
     let mut wanted: Vec<usize> = [
         Role::Customer,
@@ -65,13 +65,15 @@ pub(super) fn read(
     wanted.sort_unstable();
     wanted.dedup();
     let read_group = |at: usize, rows: usize, projection: Option<Vec<usize>>| {
-        let mut r = ParquetReader::new(open()?)
-            .with_projection(projection)
-            .with_slice(Some((at, rows)));
-        r.set_metadata(metadata.clone());
-        let mut df = r.finish().map_err(bad_format)?;
-        df.rechunk_mut();
-        anyhow::Ok(df)
+        guarded(name, || {
+            let mut r = ParquetReader::new(open()?)
+                .with_projection(projection.clone())
+                .with_slice(Some((at, rows)));
+            r.set_metadata(metadata.clone());
+            let mut df = r.finish().map_err(bad_format)?;
+            df.rechunk_mut();
+            Ok(df)
+        })
     };
 
     // A row group's columns, decoded and cast to what the rows are read from.
@@ -117,7 +119,7 @@ pub(super) fn read(
                 if rows == 0 {
                     continue;
                 }
-                let decoded = decode(at, rows);
+                let decoded = guarded(name, || decode(at, rows));
                 let failed = decoded.is_err();
                 // A send fails when the reader stopped on an error of its own.
                 if send.send(decoded).is_err() || failed {
@@ -162,10 +164,7 @@ pub(super) fn read(
                         let df = whole.as_ref().expect("read above");
                         let line = (g.at + row) as u64 + 1;
                         b.bad_cells(&shown, line, e, &header, df.width(), |c| {
-                            df.columns()[c]
-                                .get(row)
-                                .map(|v| v.to_string())
-                                .unwrap_or_default()
+                            cell_text(&df.columns()[c], row)
                         });
                     }
                 }
@@ -196,7 +195,57 @@ pub(super) fn read(
 /// cannot be read as Parquet (the reader then says why).
 pub(super) fn row_count(path: &Path) -> Option<u64> {
     let file = File::open(path).ok()?;
-    ParquetReader::new(file).num_rows().ok().map(|n| n as u64)
+    let rows = crate::error::catch_panic(|| ParquetReader::new(file).num_rows());
+    rows.ok()?.ok().map(|n| n as u64)
+}
+
+fn unreadable(name: &Path, why: impl std::fmt::Display) -> InputError {
+    InputError::Format {
+        path: name.to_path_buf(),
+        message: format!("not a readable Parquet file: {why}"),
+    }
+}
+
+/// Runs `f`, which decodes some of the file through polars: polars panics on some damaged
+/// files rather than returning an error, and such a panic is an error that names the file.
+fn guarded<T>(name: &Path, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    crate::error::catch_panic(f).unwrap_or_else(|why| Err(unreadable(name, why).into()))
+}
+
+/// A cell as text for an error and `rejects.csv`: text as it is, a null as nothing, a date
+/// as `YYYY-MM-DD`. Dates and timestamps too far out for polars to show (it panics on them, and
+/// a damaged file can hold any number) are shown as the number stored.
+fn cell_text(c: &Column, row: usize) -> String {
+    let shown = match c.dtype() {
+        DataType::Date => c
+            .date()
+            .ok()
+            .and_then(|d| d.physical().get(row))
+            .map(parse::format_day),
+        DataType::Datetime(unit, _) => {
+            let per_day = per_day(*unit);
+            // chrono's dates end at ±262,142 years.
+            let far = |t: i64| t.div_euclid(per_day).unsigned_abs() > 90_000_000;
+            match c.datetime().ok().and_then(|d| d.physical().get(row)) {
+                Some(t) if far(t) => Some(t.to_string()),
+                Some(_) => text(c, row),
+                None => None,
+            }
+        }
+        DataType::String => c.str().ok().and_then(|s| s.get(row)).map(str::to_string),
+        // A time or duration as its count of units: their display can overflow too.
+        DataType::Time | DataType::Duration(_) => text(&c.to_physical_repr(), row),
+        _ => text(c, row),
+    };
+    shown.unwrap_or_default()
+}
+
+/// Polars' own display of a cell (a null as nothing).
+fn text(c: &Column, row: usize) -> Option<String> {
+    c.get(row)
+        .ok()
+        .filter(|v| !v.is_null())
+        .map(|v| v.to_string())
 }
 
 /// A row group's columns that have a role, as the rows are read from them.
@@ -212,6 +261,15 @@ struct Group {
     amounts: Amounts,
 }
 
+/// A timestamp unit's count in a day.
+fn per_day(unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Nanoseconds => 86_400_000_000_000,
+        TimeUnit::Microseconds => 86_400_000_000,
+        TimeUnit::Milliseconds => 86_400_000,
+    }
+}
+
 /// A row group's date column, read as day numbers row by row.
 enum Days {
     Date(Int32Chunked),
@@ -224,14 +282,10 @@ impl Days {
     fn of(col: &Column) -> PolarsResult<Days> {
         Ok(match col.dtype() {
             DataType::Date => Days::Date(col.date()?.physical().rechunk().into_owned()),
-            DataType::Datetime(unit, _) => {
-                let per_day: i64 = match unit {
-                    TimeUnit::Nanoseconds => 86_400_000_000_000,
-                    TimeUnit::Microseconds => 86_400_000_000,
-                    TimeUnit::Milliseconds => 86_400_000,
-                };
-                Days::Datetime(col.datetime()?.physical().rechunk().into_owned(), per_day)
-            }
+            DataType::Datetime(unit, _) => Days::Datetime(
+                col.datetime()?.physical().rechunk().into_owned(),
+                per_day(*unit),
+            ),
             _ => Days::Text(col.cast(&DataType::String)?.str()?.rechunk().into_owned()),
         })
     }
@@ -460,10 +514,81 @@ mod tests {
         let r = &l.rejects[0];
         assert_eq!((r.line, r.column.as_str()), (5, "amount"));
         assert!(r.reason.contains("empty"), "{}", r.reason);
-        assert!(
-            r.record.contains("\"B\"") && r.record.contains("\"NW\""),
-            "every cell of the row, the unused column's too: {}",
-            r.record
+        assert_eq!(
+            r.record, "B,2025-03-04,,NW",
+            "every cell of the row, the unused column's too"
         );
+    }
+
+    #[test]
+    fn a_date_beyond_any_calendar_is_a_bad_row_not_a_panic() {
+        // A damaged or odd export can hold any number as a date: polars cannot even show
+        // such a date (it panics), so the reader must not ask it to.
+        let dir = tempfile::tempdir().unwrap();
+        let mut days = days_since_epoch();
+        days[1] = i32::MAX;
+        days[5] = i32::MIN;
+        let mut ms: Vec<i64> = days.iter().map(|&d| i64::from(d) * 86_400_000).collect();
+        ms[1] = i64::MAX;
+        ms[5] = i64::MIN + 1;
+        let as_date = Column::new("order_date".into(), &days)
+            .cast(&DataType::Date)
+            .unwrap();
+        let as_datetime = Column::new("order_date".into(), &ms)
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .unwrap();
+        let products = [
+            "Tools",
+            "Tools, hand",
+            "Seeds",
+            "Tools",
+            "Seeds",
+            "Say \"hi\"",
+            "X",
+        ];
+        for (k, (date, row2, row6, why)) in [
+            (as_date, "5881580-07-11", "-5877641-06-23", "year 5881580"),
+            (
+                as_datetime,
+                "9223372036854775807",
+                "-9223372036854775807",
+                "out of range",
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let df = DataFrame::new_infer_height(vec![
+                Column::new("customer_id".into(), &IDS),
+                date,
+                Column::new("amount".into(), &[1.5; 7]),
+                Column::new("product_line".into(), &products),
+            ])
+            .unwrap();
+            let path = dir.path().join(format!("far{k}.parquet"));
+            write(&path, df, 3);
+            let e = read(&path, &ReadOptions::default()).unwrap_err();
+            let shown = format!("{e:#}");
+            assert!(shown.contains("line 2"), "case {k}: {shown}");
+            assert!(shown.contains(why), "case {k}: {shown}");
+
+            let opts = ReadOptions {
+                skip_bad_rows: true,
+                ..ReadOptions::default()
+            };
+            let l = read(&path, &opts).unwrap();
+            assert_eq!(l.inputs[0].rows_rejected, 2, "case {k}");
+            let lines: Vec<_> = l
+                .rejects
+                .iter()
+                .map(|r| (r.line, r.column.as_str()))
+                .collect();
+            assert_eq!(lines, [(2, "order_date"), (6, "order_date")], "case {k}");
+            assert_eq!(l.rejects[0].record, format!("B,{row2},1.5,\"Tools, hand\""));
+            assert_eq!(
+                l.rejects[1].record,
+                format!("A,{row6},1.5,\"Say \"\"hi\"\"\"")
+            );
+        }
     }
 }

@@ -35,7 +35,8 @@ pub fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
 
 /// The civil date of a day number (inverse of [`days_from_civil`]).
 pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
-    let z = z + 719_468;
+    // In i64: any i32 day (a Parquet `Date` can hold one) is some year of ±5.9 million.
+    let z = i64::from(z) + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -43,8 +44,8 @@ pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i32::from(m <= 2);
-    (y, m, d)
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y as i32, m, d)
 }
 
 /// `YYYY-MM-DD` for a day number.
@@ -450,6 +451,20 @@ mod tests {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
         assert_eq!(format_day(days_from_civil(2024, 2, 29)), "2024-02-29");
+    }
+
+    #[test]
+    fn any_day_number_has_a_date_and_is_refused_outside_the_range() {
+        // The ends of i32 (what a damaged Parquet `Date` can hold): no overflow, a real date
+        // of a far year that `checked_day` refuses with the year named.
+        for (z, year) in [(i32::MAX, 5_881_580), (i32::MIN, -5_877_641)] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(y, year, "day {z}");
+            assert!((1..=12).contains(&m) && (1..=31).contains(&d), "day {z}");
+            let e = checked_day(y, m, d).unwrap_err();
+            assert!(e.contains(&format!("year {year}")), "{e}");
+        }
+        assert_eq!(format_day(i32::MAX), "5881580-07-11");
     }
 
     #[test]
