@@ -246,6 +246,40 @@ pub fn trend_window(first_day: i32, as_of: i32, configured: Option<u32>) -> i32 
 /// Computes every metric for every customer as of `as_of`. Rows after `as_of` must already be
 /// gone (the reader drops them). Customers come out in the ledger's customer order.
 pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFacts) {
+    compute_parts(ledger, as_of, window).join()
+}
+
+/// The metrics of every customer in parts, one per thread, to be joined (after the ledger's
+/// rows are freed, when the caller is done with them: the joined columns then take the
+/// rows' memory instead of adding to the peak).
+pub struct Parts {
+    parts: Vec<(Customers, BaseFacts)>,
+    product_lines: usize,
+    window: i32,
+}
+
+impl Parts {
+    /// The customers of every part, in the ledger's customer order.
+    pub fn join(self) -> (Customers, BaseFacts) {
+        // The first part is the base, so only the later parts are copied (and a large base
+        // grows in place rather than being copied).
+        let mut parts = self.parts.into_iter();
+        let (mut c, mut facts) = parts.next().unwrap_or_default();
+        facts.product_lines = self.product_lines;
+        facts.trend_window_days = self.window;
+        for (part, f) in parts {
+            c.append(part);
+            facts.customers_without_purchases += f.customers_without_purchases;
+            facts.return_rows += f.return_rows;
+            facts.zero_amount_rows += f.zero_amount_rows;
+            facts.duplicate_rows += f.duplicate_rows;
+        }
+        (c, facts)
+    }
+}
+
+/// [`compute`] without the join.
+pub fn compute_parts(ledger: &Ledger, as_of: i32, window: i32) -> Parts {
     // Blocks are independent: each thread takes a contiguous range of them with about the
     // same number of rows, joined in order.
     let rows = ledger.row_count();
@@ -270,20 +304,11 @@ pub fn compute(ledger: &Ledger, as_of: i32, window: i32) -> (Customers, BaseFact
             .map(|h| h.join().expect("a features thread panicked"))
             .collect()
     });
-    // The first part is the base, so only the later parts are copied (and a large base
-    // grows in place rather than being copied).
-    let mut parts = parts.into_iter();
-    let (mut c, mut facts) = parts.next().unwrap_or_default();
-    facts.product_lines = ledger.products.len();
-    facts.trend_window_days = window;
-    for (part, f) in parts {
-        c.append(part);
-        facts.customers_without_purchases += f.customers_without_purchases;
-        facts.return_rows += f.return_rows;
-        facts.zero_amount_rows += f.zero_amount_rows;
-        facts.duplicate_rows += f.duplicate_rows;
+    Parts {
+        parts,
+        product_lines: ledger.products.len(),
+        window,
     }
-    (c, facts)
 }
 
 /// The metrics of the customers of blocks `range`.

@@ -172,7 +172,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
         None => (last_day, AsOfSource::LedgerLastDate),
     };
     let window = features::trend_window(first_day, as_of, req.settings.trend.window_days);
-    let (mut customers, facts) = features::compute(&ledger, as_of, window);
+    let parts = features::compute_parts(&ledger, as_of, window);
     let detail: Vec<CustomerRows> = req
         .detail
         .iter()
@@ -197,6 +197,7 @@ pub fn score(req: &Request, progress: &Progress, timings: &mut Timings) -> anyho
     // ledger they are the largest thing in memory).
     let (inputs, rejects) = (ledger.inputs, ledger.rejects);
     drop((ledger.blocks, ledger.products, ledger.industries));
+    let (mut customers, facts) = parts.join();
     if customers.is_empty() {
         return Err(InputError::Empty(format!(
             "nothing to score: no purchase (a row with an amount of 0 or more) on or before {}; customers with only returns: {}",
