@@ -102,36 +102,85 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
 /// are any, panics print nothing (the caller reports them as an error of its own).
 static CATCHING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// Set by [`main_guard`]: a panic is then shown as custscore's internal error.
+static IN_MAIN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The text of a panic's payload.
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// The process's panic hook, once: quiet while [`catch_panic`] runs, one plain message under
+/// [`main_guard`], and Rust's own message otherwise (the library used by another program).
+fn install_panic_hook() {
+    use std::sync::atomic::Ordering;
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let shown = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CATCHING.load(Ordering::SeqCst) > 0 {
+                return;
+            }
+            if !IN_MAIN.load(Ordering::SeqCst) {
+                return shown(info);
+            }
+            let at = info
+                .location()
+                .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+                .unwrap_or_default();
+            eprintln!(
+                "custscore: internal error: {}{at}\nthis is a bug in custscore, not a problem with the input: please report it with the command line",
+                panic_message(info.payload())
+            );
+            let trace = std::backtrace::Backtrace::capture();
+            if trace.status() == std::backtrace::BacktraceStatus::Captured {
+                eprintln!("{trace}");
+            }
+        }));
+    });
+}
+
+/// Runs the binary's command and returns its exit code: `run`'s own, or 1 when custscore
+/// panics (a bug, never the input's fault), as the README's exit-code table says, with the
+/// panic on one line instead of Rust's message and exit code 101. The staging folder is
+/// removed as the panic unwinds, as on any error.
+pub fn main_guard(run: impl FnOnce() -> i32) -> i32 {
+    IN_MAIN.store(true, std::sync::atomic::Ordering::SeqCst);
+    install_panic_hook();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or(1)
+}
+
 /// Runs `f`, a call into a library that can panic on a damaged file instead of returning an
 /// error (polars' Parquet reader does, on some damaged footers), and returns the panic's
 /// message as the error: the caller turns it into an [`InputError`] that names the file,
 /// which exits 2 like any other bad input rather than 101 with a backtrace.
 pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     use std::sync::atomic::Ordering;
-    static HOOK: std::sync::Once = std::sync::Once::new();
-    HOOK.call_once(|| {
-        let shown = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if CATCHING.load(Ordering::SeqCst) == 0 {
-                shown(info);
-            }
-        }));
-    });
+    install_panic_hook();
     CATCHING.fetch_add(1, Ordering::SeqCst);
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     CATCHING.fetch_sub(1, Ordering::SeqCst);
-    caught.map_err(|p| {
-        let message = p
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned());
-        message.unwrap_or_else(|| "the reader stopped".into())
-    })
+    caught.map_err(|p| panic_message(&*p))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_under_main_guard_exits_1() {
+        assert_eq!(main_guard(|| 2), 2);
+        assert_eq!(main_guard(|| -> i32 { panic!("a bug") }), 1);
+        // A panic on another thread reaches the guard through its join.
+        let joined = main_guard(|| {
+            let h = std::thread::spawn(|| -> i32 { panic!("a worker's bug") });
+            h.join().expect("a worker panicked")
+        });
+        assert_eq!(joined, 1);
+    }
 
     #[test]
     fn a_library_panic_is_returned_as_its_message() {

@@ -1,22 +1,27 @@
 //! The `custscore` binary: parse the command line, run it, print the whole error chain on
-//! stderr and map it to an exit code (0 ok, 2 bad input or usage, 1 anything else).
+//! stderr and map it to an exit code (0 ok, 2 bad input or usage, 3 not enough memory, 1
+//! anything else, a panic included).
 
 use clap::Parser;
 
 fn main() {
     allocator_settings();
     let cli = custscore::cli::Cli::parse();
-    if let Err(err) = custscore::commands::run(cli) {
+    let code = custscore::error::main_guard(|| {
+        let Err(err) = custscore::commands::run(cli) else {
+            return 0;
+        };
         // A closed pipe on stdout is the reader's choice, not a failure.
         if err.chain().any(|e| {
             e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
         }) {
-            std::process::exit(0);
+            return 0;
         }
         eprintln!("custscore: error: {err:#}");
-        std::process::exit(custscore::error::exit_code(&err));
-    }
+        custscore::error::exit_code(&err)
+    });
+    std::process::exit(code);
 }
 
 /// How glibc's allocator serves this process: every thread from one arena, and blocks of up
