@@ -156,7 +156,7 @@ pub fn main_guard(run: impl FnOnce() -> i32) -> i32 {
 /// Runs `f`, a call into a library that can panic on a damaged file instead of returning an
 /// error (polars' Parquet reader does, on some damaged footers), and returns the panic's
 /// message as the error: the caller turns it into an [`InputError`] that names the file,
-/// which exits 2 like any other bad input rather than 101 with a backtrace.
+/// which exits 2 like any other bad input rather than as custscore's internal error.
 pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     use std::sync::atomic::Ordering;
     install_panic_hook();

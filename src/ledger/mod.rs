@@ -581,15 +581,8 @@ impl<'o> Builder<'o> {
                 e.value = cell(i);
             }
         }
-        let quoted = |c: String| {
-            if c.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", c.replace('"', "\"\""))
-            } else {
-                c
-            }
-        };
         let record = (0..width)
-            .map(|i| quoted(cell(i)))
+            .map(|i| crate::report::csvfmt::quoted(&cell(i)).into_owned())
             .collect::<Vec<_>>()
             .join(",");
         self.bad(file, line, e, record);

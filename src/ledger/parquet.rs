@@ -67,7 +67,7 @@ pub(super) fn read(
     let read_group = |at: usize, rows: usize, projection: Option<Vec<usize>>| {
         guarded(name, || {
             let mut r = ParquetReader::new(open()?)
-                .with_projection(projection.clone())
+                .with_projection(projection)
                 .with_slice(Some((at, rows)));
             r.set_metadata(metadata.clone());
             let mut df = r.finish().map_err(bad_format)?;

@@ -61,19 +61,7 @@ impl<'w> CsvOut<'w> {
 
     /// A text cell that needs a leading `'` ([`cell`]) or quotes.
     fn text_escaped(&mut self, s: &str) -> &mut Self {
-        let s = &*cell(s);
-        if s.bytes().any(needs_quotes) {
-            self.buf.push(b'"');
-            for c in s.bytes() {
-                if c == b'"' {
-                    self.buf.push(b'"');
-                }
-                self.buf.push(c);
-            }
-            self.buf.push(b'"');
-        } else {
-            self.buf.extend_from_slice(s.as_bytes());
-        }
+        self.buf.extend_from_slice(quoted(&cell(s)).as_bytes());
         self
     }
 
@@ -156,6 +144,16 @@ fn risky_start(b: &[u8]) -> bool {
 /// Whether a field holding this byte must be quoted (RFC 4180).
 fn needs_quotes(c: u8) -> bool {
     matches!(c, b',' | b'"' | b'\n' | b'\r')
+}
+
+/// A CSV field as RFC 4180 writes it: in quotes, its quotes doubled, when it holds a comma,
+/// a quote or a line break; else as it is.
+pub fn quoted(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(needs_quotes) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
 }
 
 /// A text cell that a spreadsheet will show as text, never run as a formula (the OWASP
