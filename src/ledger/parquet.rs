@@ -101,7 +101,10 @@ pub(super) fn read(
             invoice: text(Role::Invoice)?,
             product: text(Role::Product)?,
             industry: text(Role::Industry)?,
-            days: Days::of(date).map_err(bad_format)?,
+            days: Days::of(date).map_err(|why| InputError::Format {
+                path: name.to_path_buf(),
+                message: format!("date column {:?}: {why}", date.name()),
+            })?,
             amounts: Amounts::of(amount).map_err(bad_format)?,
         })
     };
@@ -222,13 +225,18 @@ fn cell_text(c: &Column, row: usize) -> String {
             .ok()
             .and_then(|d| d.physical().get(row))
             .map(parse::format_day),
-        DataType::Datetime(unit, _) => {
+        DataType::Datetime(unit, tz) => {
             let per_day = per_day(*unit);
             // chrono's dates end at ±262,142 years.
             let far = |t: i64| t.div_euclid(per_day).unsigned_abs() > 90_000_000;
             match c.datetime().ok().and_then(|d| d.physical().get(row)) {
                 Some(t) if far(t) => Some(t.to_string()),
-                Some(_) => text(c, row),
+                // Polars shows a zoned timestamp only with a feature we do not build (it
+                // panics without): shown here, on the zone's clocks with the offset.
+                Some(t) => match tz.as_ref().map(|z| Zone::parse(z)) {
+                    Some(Ok(Some(zone))) => Some(zoned_text(t, per_day, zone)),
+                    _ => text(c, row),
+                },
                 None => None,
             }
         }
@@ -238,6 +246,37 @@ fn cell_text(c: &Column, row: usize) -> String {
         _ => text(c, row),
     };
     shown.unwrap_or_default()
+}
+
+/// A timestamp of `per_day` units a day as `YYYY-MM-DD HH:MM:SS[.fraction]±HH:MM` on the
+/// clocks of `zone`.
+fn zoned_text(t: i64, per_day: i64, zone: Zone) -> String {
+    let per_second = per_day / 86_400;
+    let secs = t.div_euclid(per_second);
+    let Some(offset) = zone.offset_at(secs) else {
+        return t.to_string();
+    };
+    let local = secs + offset;
+    let (day, in_day) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+    let mut out = format!(
+        "{} {:02}:{:02}:{:02}",
+        parse::format_day(day as i32),
+        in_day / 3600,
+        in_day / 60 % 60,
+        in_day % 60
+    );
+    let fraction = t.rem_euclid(per_second);
+    if fraction != 0 {
+        let width = per_second.ilog10() as usize;
+        out += &format!(".{fraction:0width$}");
+    }
+    let (sign, off) = if offset < 0 {
+        ('-', -offset)
+    } else {
+        ('+', offset)
+    };
+    out += &format!("{sign}{:02}:{:02}", off / 3600, off / 60 % 60);
+    out
 }
 
 /// Polars' own display of a cell (a null as nothing).
@@ -273,20 +312,130 @@ fn per_day(unit: TimeUnit) -> i64 {
 /// A row group's date column, read as day numbers row by row.
 enum Days {
     Date(Int32Chunked),
-    /// Time since the epoch and that time's units in a day.
-    Datetime(Int64Chunked, i64),
+    /// Time since the epoch, that time's units in a day, and the column's time zone (none:
+    /// UTC, or a timestamp without one).
+    Datetime(Int64Chunked, i64, Option<Zone>, ZoneDays),
     Text(StringChunked),
 }
 
+/// The last UTC day whose moments a zone puts all at one offset, and that offset: rows come
+/// in runs of a day, and a zone's offset is looked up in its table of transitions.
+#[derive(Default)]
+struct ZoneDays(std::cell::Cell<Option<(i64, i64)>>);
+
+impl ZoneDays {
+    /// `zone`'s offset at `secs` seconds since the epoch.
+    fn offset(&self, zone: Zone, secs: i64) -> Option<i64> {
+        let day = secs.div_euclid(86_400);
+        match self.0.get() {
+            Some((d, offset)) if d == day => Some(offset),
+            _ => {
+                let offset = zone.offset_at(secs)?;
+                let start = zone.offset_at(day * 86_400);
+                if start == Some(offset) && zone.offset_at(day * 86_400 + 86_399) == start {
+                    self.0.set(Some((day, offset)));
+                }
+                Some(offset)
+            }
+        }
+    }
+}
+
+/// The time zone of a timestamp column. A timestamp is a moment; its date is the date on
+/// that zone's clocks, as a CSV export of the same column would write it (an order at
+/// 01:00 in Shanghai is on that day, not on the day before as in UTC).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Zone {
+    /// Seconds east of UTC (`+08:00`).
+    Fixed(i32),
+    /// A zone of the tz database (`Asia/Shanghai`), its offset changing with the date.
+    Named(chrono_tz::Tz),
+}
+
+impl Zone {
+    /// The zone a column's time zone names: `None` for UTC, `Err` for a name that is
+    /// neither a zone of the tz database nor an offset.
+    fn parse(tz: &str) -> Result<Option<Zone>, String> {
+        let tz = tz.trim();
+        if tz.is_empty() || tz.eq_ignore_ascii_case("utc") || tz == "Z" {
+            return Ok(None);
+        }
+        // An offset: ±HH:MM, ±HHMM or ±HH.
+        if let Some(rest) = tz.strip_prefix(['+', '-']) {
+            let (h, m) = match (rest.split_once(':'), rest.len()) {
+                (Some(hm), _) => hm,
+                (None, 4) => rest.split_at(2),
+                (None, _) => (rest, "00"),
+            };
+            let two = |s: &str| {
+                (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| s.parse::<i32>().ok())
+                    .flatten()
+            };
+            if let (Some(h), Some(m)) = (two(h), two(m)) {
+                if h <= 23 && m <= 59 {
+                    let secs = h * 3600 + m * 60;
+                    return Ok(Some(Zone::Fixed(if tz.starts_with('-') {
+                        -secs
+                    } else {
+                        secs
+                    })));
+                }
+            }
+        }
+        tz.parse::<chrono_tz::Tz>().map(|z| Some(Zone::Named(z))).map_err(|_| {
+            format!(
+                "its time zone {tz:?} is neither a zone of the tz database (like Asia/Shanghai) nor an offset (like +08:00)"
+            )
+        })
+    }
+
+    /// The zone's offset from UTC, in seconds, at `secs` seconds since the epoch (`None`
+    /// for a moment outside the calendar).
+    fn offset_at(self, secs: i64) -> Option<i64> {
+        use chrono::{Offset, TimeZone};
+        match self {
+            Zone::Fixed(s) => Some(i64::from(s)),
+            Zone::Named(tz) => {
+                let utc = chrono::DateTime::from_timestamp(secs, 0)?.naive_utc();
+                Some(i64::from(
+                    tz.offset_from_utc_datetime(&utc).fix().local_minus_utc(),
+                ))
+            }
+        }
+    }
+}
+
 impl Days {
-    fn of(col: &Column) -> PolarsResult<Days> {
+    /// The days of a date column; `Err` says what is wrong with the column.
+    fn of(col: &Column) -> Result<Days, String> {
+        let polars = |e: PolarsError| e.to_string();
         Ok(match col.dtype() {
-            DataType::Date => Days::Date(col.date()?.physical().rechunk().into_owned()),
-            DataType::Datetime(unit, _) => Days::Datetime(
-                col.datetime()?.physical().rechunk().into_owned(),
-                per_day(*unit),
+            DataType::Date => Days::Date(
+                col.date()
+                    .map_err(polars)?
+                    .physical()
+                    .rechunk()
+                    .into_owned(),
             ),
-            _ => Days::Text(col.cast(&DataType::String)?.str()?.rechunk().into_owned()),
+            DataType::Datetime(unit, tz) => Days::Datetime(
+                col.datetime()
+                    .map_err(polars)?
+                    .physical()
+                    .rechunk()
+                    .into_owned(),
+                per_day(*unit),
+                match tz {
+                    Some(tz) => Zone::parse(tz)?,
+                    None => None,
+                },
+                ZoneDays::default(),
+            ),
+            _ => Days::Text(
+                col.cast(&DataType::String)
+                    .and_then(|c| Ok(c.str()?.rechunk().into_owned()))
+                    .map_err(polars)?,
+            ),
         })
     }
 
@@ -300,11 +449,22 @@ impl Days {
         };
         match self {
             Days::Date(c) => c.downcast_as_array().get(row).map_or_else(empty, check),
-            Days::Datetime(c, per_day) => c.downcast_as_array().get(row).map_or_else(empty, |t| {
-                i32::try_from(t.div_euclid(*per_day))
-                    .map_err(|_| "is out of range".to_string())
-                    .and_then(check)
-            }),
+            Days::Datetime(c, per_day, zone, days) => {
+                c.downcast_as_array().get(row).map_or_else(empty, |t| {
+                    let out_of_range = || "is out of range".to_string();
+                    let day = match zone {
+                        None => t.div_euclid(*per_day),
+                        Some(zone) => {
+                            let secs = t.div_euclid(*per_day / 86_400);
+                            let offset = days.offset(*zone, secs).ok_or_else(out_of_range)?;
+                            (secs + offset).div_euclid(86_400)
+                        }
+                    };
+                    i32::try_from(day)
+                        .map_err(|_| out_of_range())
+                        .and_then(check)
+                })
+            }
             Days::Text(c) => c.downcast_as_array().get(row).map_or_else(empty, |v| {
                 parse::parse_date(v.as_bytes(), &opts.date_format)
             }),
@@ -589,6 +749,126 @@ mod tests {
                 l.rejects[1].record,
                 format!("A,{row6},1.5,\"Say \"\"hi\"\"\"")
             );
+        }
+    }
+
+    #[test]
+    fn a_timestamp_with_a_time_zone_is_on_its_date_in_that_zone() {
+        let dir = tempfile::tempdir().unwrap();
+        let utc = |d: &str, h: i64, m: i64| {
+            let day = parse::parse_date(d.as_bytes(), &Default::default()).unwrap();
+            (i64::from(day) * 86_400 + h * 3600 + m * 60) * 1000
+        };
+        let day = |d: &str| parse::parse_date(d.as_bytes(), &Default::default()).unwrap();
+        // (zone, moments in UTC in file order, the date of each on that zone's clocks)
+        let cases = [
+            // 01:30 on 2 March in Shanghai; 23:00 on 1 March.
+            (
+                "Asia/Shanghai",
+                vec![
+                    (utc("2025-03-01", 17, 30), "2025-03-02"),
+                    (utc("2025-03-01", 15, 0), "2025-03-01"),
+                ],
+            ),
+            // New York is 5 hours behind in winter, 4 in summer; summer time began at
+            // 07:00 UTC on 9 March 2025. In file order: a winter day, after and then before
+            // the change on its day, a summer day (each but the third wrong at the other
+            // offset, the second row's offset wrong for the third).
+            (
+                "America/New_York",
+                vec![
+                    (utc("2025-03-08", 4, 30), "2025-03-07"),
+                    (utc("2025-03-09", 7, 30), "2025-03-09"),
+                    (utc("2025-03-09", 4, 30), "2025-03-08"),
+                    (utc("2025-03-10", 4, 30), "2025-03-10"),
+                    (utc("2025-07-01", 2, 0), "2025-06-30"),
+                ],
+            ),
+            ("+05:30", vec![(utc("2025-05-10", 19, 0), "2025-05-11")]),
+            ("-03:00", vec![(utc("2025-05-10", 1, 0), "2025-05-09")]),
+            ("UTC", vec![(utc("2025-05-10", 23, 59), "2025-05-10")]),
+        ];
+        for (k, (zone, rows)) in cases.into_iter().enumerate() {
+            let tz = TimeZone::opt_try_new(Some(zone)).unwrap();
+            let ms: Vec<i64> = rows.iter().map(|r| r.0).collect();
+            let ids: Vec<String> = (0..rows.len()).map(|i| format!("C{i}")).collect();
+            let mut df = DataFrame::new_infer_height(vec![
+                Column::new("customer_id".into(), &ids),
+                Series::new("order_date".into(), &ms)
+                    .into_datetime(TimeUnit::Milliseconds, tz)
+                    .into_column(),
+                Column::new("amount".into(), &vec![1.0; rows.len()]),
+            ])
+            .unwrap();
+            let path = dir.path().join(format!("z{k}.parquet"));
+            ParquetWriter::new(File::create(&path).unwrap())
+                .finish(&mut df)
+                .unwrap();
+            let l = read(&path, &ReadOptions::default()).unwrap();
+            for (id, (_, expected)) in ids.iter().zip(&rows) {
+                let (block, c) = l.find_customer(id).unwrap();
+                let day = block.rows().find(|r| r.customer == c).unwrap().day;
+                assert_eq!(parse::format_day(day), *expected, "{zone} {id}");
+            }
+        }
+
+        // A bad row's timestamp in rejects.csv: on the zone's clocks, with the offset
+        // (polars cannot show a zoned timestamp in this build: it panicked).
+        let tz = TimeZone::opt_try_new(Some("Asia/Shanghai")).unwrap();
+        let ms = utc("2025-03-01", 18, 0) + 250;
+        let mut df = DataFrame::new_infer_height(vec![
+            Column::new("customer_id".into(), &["A", ""]),
+            Series::new("order_date".into(), &[ms, ms])
+                .into_datetime(TimeUnit::Milliseconds, tz)
+                .into_column(),
+            Column::new("amount".into(), &[1.0, 2.0]),
+        ])
+        .unwrap();
+        let path = dir.path().join("bad.parquet");
+        ParquetWriter::new(File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let opts = ReadOptions {
+            skip_bad_rows: true,
+            ..ReadOptions::default()
+        };
+        let l = read(&path, &opts).unwrap();
+        assert_eq!(l.rejects.len(), 1);
+        assert_eq!(l.rejects[0].record, ",2025-03-02 02:00:00.250+08:00,2.0");
+
+        // A zone that is neither a tz database name nor an offset: an error that names the
+        // file, the column and the zone, before any row is taken.
+        let tz = TimeZone::opt_try_new(Some("Mars/Olympus_Mons")).unwrap();
+        let mut df = DataFrame::new_infer_height(vec![
+            Column::new("customer_id".into(), &["A"]),
+            Series::new("order_date".into(), &[0i64])
+                .into_datetime(TimeUnit::Milliseconds, tz)
+                .into_column(),
+            Column::new("amount".into(), &[1.0]),
+        ])
+        .unwrap();
+        let path = dir.path().join("mars.parquet");
+        ParquetWriter::new(File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let e = read(&path, &ReadOptions::default()).unwrap_err();
+        let text = format!("{e:#}");
+        for part in [
+            "mars.parquet",
+            "order_date",
+            "Mars/Olympus_Mons",
+            "Asia/Shanghai",
+        ] {
+            assert!(text.contains(part), "{part} not in {text}");
+        }
+        assert_eq!(crate::error::exit_code(&e), 2, "{text}");
+
+        // Offsets are read as written, with or without the colon; nonsense is refused.
+        assert_eq!(Zone::parse("+0800"), Ok(Some(Zone::Fixed(8 * 3600))));
+        assert_eq!(Zone::parse("-09"), Ok(Some(Zone::Fixed(-9 * 3600))));
+        assert_eq!(Zone::parse("utc"), Ok(None));
+        for bad in ["+24:00", "+08:60", "+8", "-0x:00", "Europe/Nowhere"] {
+            assert!(Zone::parse(bad).is_err(), "{bad}");
         }
     }
 }
