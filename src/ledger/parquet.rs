@@ -759,7 +759,6 @@ mod tests {
             let day = parse::parse_date(d.as_bytes(), &Default::default()).unwrap();
             (i64::from(day) * 86_400 + h * 3600 + m * 60) * 1000
         };
-        let day = |d: &str| parse::parse_date(d.as_bytes(), &Default::default()).unwrap();
         // (zone, moments in UTC in file order, the date of each on that zone's clocks)
         let cases = [
             // 01:30 on 2 March in Shanghai; 23:00 on 1 March.
