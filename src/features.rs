@@ -390,6 +390,7 @@ struct Work<'l> {
     grouped: Vec<Row>,
     scratch_u64: Vec<u64>,
     scratch_u32: Vec<u32>,
+    products: Vec<u32>,
     days: Vec<i32>,
     gap_days: Vec<i32>,
     gaps: Vec<f64>,
@@ -405,6 +406,7 @@ impl<'l> Work<'l> {
             grouped: Vec::new(),
             scratch_u64: Vec::new(),
             scratch_u32: Vec::new(),
+            products: Vec::new(),
             days: Vec::new(),
             gap_days: Vec::new(),
             gaps: Vec::new(),
@@ -421,6 +423,7 @@ impl<'l> Work<'l> {
             grouped,
             scratch_u64,
             scratch_u32,
+            products,
             days,
             gap_days,
             gaps,
@@ -458,34 +461,22 @@ impl<'l> Work<'l> {
                     .then(a.industry.cmp(&b.industry))
             });
             let mine = &*mine;
+            // One pass over the customer's rows for the counts, the sums and the purchase
+            // rows' days, invoices and product lines (sums in row order, as before).
+            // A purchase row is any row that is not a return: a zero amount (free goods, a
+            // promotional order) is still an order, as in the buy-till-you-die literature.
+            let (mut net, mut gross, mut ret, mut recent, mut prior) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            let (mut first, mut last) = (None, 0);
+            let mut previous: Option<&Row> = None;
+            days.clear();
+            scratch_u64.clear();
+            products.clear();
             for r in mine {
                 facts.return_rows += u64::from(r.amount < 0.0);
                 facts.zero_amount_rows += u64::from(r.amount == 0.0);
-            }
-            // Sorted by every field: a duplicate sits next to its twin.
-            facts.duplicate_rows += mine.windows(2).filter(|w| w[0] == w[1]).count() as u64;
-            // A purchase row is any row that is not a return: a zero amount (free goods, a
-            // promotional order) is still an order, as in the buy-till-you-die literature.
-            let buys = || mine.iter().filter(|r| r.amount >= 0.0);
-            let Some(first) = buys().next().map(|r| r.day) else {
-                facts.customers_without_purchases += 1;
-                continue;
-            };
-            let last = buys().next_back().map_or(first, |r| r.day);
-
-            days.clear();
-            days.extend(buys().map(|r| r.day));
-            days.dedup();
-            let frequency = if ledger.has_invoice {
-                scratch_u64.clear();
-                scratch_u64.extend(buys().map(|r| r.invoice));
-                count_distinct(scratch_u64)
-            } else {
-                days.len()
-            } as u32;
-
-            let (mut net, mut gross, mut ret, mut recent, mut prior) = (0.0, 0.0, 0.0, 0.0, 0.0);
-            for r in mine {
+                // Sorted by every field: a duplicate sits next to its twin.
+                facts.duplicate_rows += u64::from(previous == Some(r));
+                previous = Some(r);
                 net += r.amount;
                 if r.amount > 0.0 {
                     gross += r.amount;
@@ -497,11 +488,28 @@ impl<'l> Work<'l> {
                 } else if r.day > as_of - 2 * window {
                     prior += r.amount;
                 }
+                if r.amount >= 0.0 {
+                    first.get_or_insert(r.day);
+                    last = r.day;
+                    if days.last() != Some(&r.day) {
+                        days.push(r.day);
+                    }
+                    scratch_u64.push(r.invoice);
+                    products.push(r.product);
+                }
             }
-
+            let Some(first) = first else {
+                facts.customers_without_purchases += 1;
+                continue;
+            };
+            let frequency = if ledger.has_invoice {
+                count_distinct(scratch_u64)
+            } else {
+                days.len()
+            } as u32;
             let product_lines = ledger
                 .has_product
-                .then(|| distinct_codes(buys().map(|r| r.product), scratch_u32));
+                .then(|| distinct_codes(products.iter().copied(), scratch_u32));
 
             // The days are distinct and in order, so each gap is a whole number of days,
             // at least 1: sorted as integers, in the same order as by value.
