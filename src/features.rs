@@ -349,7 +349,7 @@ fn compute_on(ledger: &Ledger, as_of: i32, window: i32, threads: usize) -> Parts
         }
         (mine, taken)
     };
-    let done: Vec<_> = std::thread::scope(|s| {
+    let mut done: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..ranges.len())
             .map(|own| s.spawn(move || run(own)))
             .collect();
@@ -358,18 +358,13 @@ fn compute_on(ledger: &Ledger, as_of: i32, window: i32, threads: usize) -> Parts
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
-    let mut taken = Vec::new();
-    let mut parts = Vec::new();
-    for (mine, t) in done {
-        parts.push(Some(mine));
-        taken.extend(t);
-    }
+    let mut taken: Vec<_> = done.iter_mut().flat_map(|(_, t)| t.drain(..)).collect();
     taken.sort_unstable_by_key(|(k, _)| *k);
     // In block order: each range's own part, then the blocks taken from its end.
-    let mut ordered = Vec::with_capacity(parts.len() + taken.len());
+    let mut ordered = Vec::with_capacity(done.len() + taken.len());
     let mut taken = taken.into_iter().peekable();
-    for (r, range) in ranges.iter().enumerate() {
-        ordered.extend(parts[r].take());
+    for ((mine, _), range) in done.into_iter().zip(&ranges) {
+        ordered.push(mine);
         while let Some((_, part)) = taken.next_if(|(k, _)| range.contains(k)) {
             ordered.push(part);
         }
@@ -494,8 +489,12 @@ impl<'l> Work<'l> {
                     if days.last() != Some(&r.day) {
                         days.push(r.day);
                     }
-                    scratch_u64.push(r.invoice);
-                    products.push(r.product);
+                    if ledger.has_invoice {
+                        scratch_u64.push(r.invoice);
+                    }
+                    if ledger.has_product {
+                        products.push(r.product);
+                    }
                 }
             }
             let Some(first) = first else {
