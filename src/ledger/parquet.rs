@@ -330,12 +330,15 @@ impl ZoneDays {
         match self.0.get() {
             Some((d, offset)) if d == day => Some(offset),
             _ => {
-                let offset = zone.offset_at(secs)?;
+                // One offset at both ends of the day: the zone changes none within it.
                 let start = zone.offset_at(day * 86_400);
-                if start == Some(offset) && zone.offset_at(day * 86_400 + 86_399) == start {
-                    self.0.set(Some((day, offset)));
+                match start {
+                    Some(start) if zone.offset_at(day * 86_400 + 86_399) == Some(start) => {
+                        self.0.set(Some((day, start)));
+                        Some(start)
+                    }
+                    _ => zone.offset_at(secs),
                 }
-                Some(offset)
             }
         }
     }
@@ -781,6 +784,16 @@ mod tests {
                     (utc("2025-03-09", 4, 30), "2025-03-08"),
                     (utc("2025-03-10", 4, 30), "2025-03-10"),
                     (utc("2025-07-01", 2, 0), "2025-06-30"),
+                ],
+            ),
+            // Santiago's summer time ended at its midnight, 03:00 UTC on 6 April 2025
+            // (-03:00 to -04:00): that UTC day's offset at its start is wrong at 03:30.
+            (
+                "America/Santiago",
+                vec![
+                    (utc("2025-04-06", 1, 0), "2025-04-05"),
+                    (utc("2025-04-06", 3, 30), "2025-04-05"),
+                    (utc("2025-04-06", 4, 0), "2025-04-06"),
                 ],
             ),
             ("+05:30", vec![(utc("2025-05-10", 19, 0), "2025-05-11")]),
