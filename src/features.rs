@@ -435,7 +435,8 @@ impl<'l> Work<'l> {
         for i in 0..n {
             start[i + 1] += start[i];
         }
-        grouped.clear();
+        // The counting sort below writes every slot (the starts share out 0..rows), so the
+        // rows of the last block left in place need no clearing: only new room is filled.
         grouped.resize(block.row_count(), Row::default());
         {
             let mut fill = start[..n].to_vec();
