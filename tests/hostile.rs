@@ -403,3 +403,32 @@ fn a_damaged_parquet_footer_is_an_error_that_names_the_file_not_a_panic() {
     }
     assert!(!out.join("scores.csv").exists());
 }
+
+#[test]
+fn a_row_group_whose_column_decodes_short_is_an_error_not_a_panic() {
+    // Found by the `ledger_parquet` fuzz target (minimised): a row group of 8 rows whose
+    // industry column polars decodes to no values. Reading its rows panicked on the ninth
+    // lookup, outside the guard of polars' calls, and as the decoding thread was inside
+    // that guard the panic's message was kept quiet: exit 1 and no word at all.
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = common::testdata("damaged_row_group.parquet");
+    let out = tmp.path().join("o");
+    for args in [
+        &["score", "--out"][..],
+        &["score", "--skip-bad-rows", "--out"][..],
+        &["inspect"][..],
+    ] {
+        let mut run = custscore();
+        run.args(args);
+        if args.contains(&"--out") {
+            run.arg(&out);
+        }
+        // Polars' debug builds (the test profile) stop at an assertion of their own first.
+        let assert = run.arg(&ledger).assert().code(2).stderr(contains(
+            "damaged_row_group.parquet: not a readable Parquet file: ",
+        ));
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert!(!stderr.contains("internal error"), "{args:?}: {stderr}");
+    }
+    assert!(!out.join("scores.csv").exists());
+}

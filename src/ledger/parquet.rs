@@ -94,7 +94,7 @@ pub(super) fn read(
         };
         let date = column(Role::Date)?.expect("date role is required");
         let amount = column(Role::Amount)?.expect("amount role is required");
-        Ok(Group {
+        let group = Group {
             at,
             rows,
             customer: text(Role::Customer)?.expect("customer role is required"),
@@ -106,7 +106,21 @@ pub(super) fn read(
                 message: format!("date column {:?}: {why}", date.name()),
             })?,
             amounts: Amounts::of(amount).map_err(bad_format)?,
-        })
+        };
+        // A damaged file can decode to fewer values than its metadata counts, and reading
+        // a row past them would panic: such a group is unreadable.
+        if let Some((role, len)) = group.short_column() {
+            let column = cols.get(role).map_or("", |i| header[i].as_str());
+            return Err(unreadable(
+                name,
+                format!(
+                    "the row group from row {} has {rows} rows, but its column {column:?} decoded to {len} values",
+                    at + 1
+                ),
+            )
+            .into());
+        }
+        Ok(group)
     };
 
     let (mut rejected, mut after, mut read) = (0u64, 0u64, 0usize);
@@ -300,6 +314,32 @@ struct Group {
     amounts: Amounts,
 }
 
+impl Group {
+    /// The first column, by role, that does not hold the group's rows in one chunk (the
+    /// rows are read from one), and its length.
+    fn short_column(&self) -> Option<(Role, usize)> {
+        let shape = |c: &StringChunked| (c.len(), c.chunks().len());
+        let optional = [
+            (Role::Invoice, &self.invoice),
+            (Role::Product, &self.product),
+            (Role::Industry, &self.industry),
+        ];
+        [
+            (Role::Customer, shape(&self.customer)),
+            (Role::Date, self.days.shape()),
+            (Role::Amount, self.amounts.shape()),
+        ]
+        .into_iter()
+        .chain(
+            optional
+                .into_iter()
+                .filter_map(|(r, c)| Some((r, shape(c.as_ref()?)))),
+        )
+        .find(|&(_, (len, chunks))| len != self.rows || chunks != 1)
+        .map(|(role, (len, _))| (role, len))
+    }
+}
+
 /// A timestamp unit's count in a day.
 fn per_day(unit: TimeUnit) -> i64 {
     match unit {
@@ -442,6 +482,15 @@ impl Days {
         })
     }
 
+    /// The column's length and number of chunks.
+    fn shape(&self) -> (usize, usize) {
+        match self {
+            Days::Date(c) => (c.len(), c.chunks().len()),
+            Days::Datetime(c, ..) => (c.len(), c.chunks().len()),
+            Days::Text(c) => (c.len(), c.chunks().len()),
+        }
+    }
+
     /// The day of row `row`, or why there is none.
     fn at(&self, row: usize, opts: &super::ReadOptions) -> Result<i32, String> {
         let empty = || Err::<i32, String>("is empty; expected a date".into());
@@ -491,6 +540,14 @@ impl Amounts {
         } else {
             Amounts::Text(col.cast(&DataType::String)?.str()?.rechunk().into_owned())
         })
+    }
+
+    /// The column's length and number of chunks.
+    fn shape(&self) -> (usize, usize) {
+        match self {
+            Amounts::Number(c) => (c.len(), c.chunks().len()),
+            Amounts::Text(c) => (c.len(), c.chunks().len()),
+        }
     }
 
     /// The amount of row `row`, or why there is none.
@@ -581,6 +638,30 @@ mod tests {
         DAYS.iter()
             .map(|d| parse::parse_date(d.as_bytes(), &Default::default()).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn a_column_shorter_than_its_row_group_is_found() {
+        let text = |v: &[&str]| StringChunked::from_slice("t".into(), v);
+        let group = |industry: StringChunked| Group {
+            at: 0,
+            rows: 2,
+            customer: text(&["A", "B"]),
+            invoice: None,
+            product: Some(text(&["P", "Q"])),
+            industry: Some(industry),
+            days: Days::Date(Int32Chunked::from_slice("d".into(), &[1, 2])),
+            amounts: Amounts::Number(Float64Chunked::from_slice("a".into(), &[1.0, 2.0])),
+        };
+        assert_eq!(group(text(&["R", "S"])).short_column(), None);
+        assert_eq!(group(text(&[])).short_column(), Some((Role::Industry, 0)));
+        // Two chunks of the right length together: still not readable row by row.
+        let mut two = text(&["R"]);
+        two.append(&text(&["S"])).unwrap();
+        assert_eq!(group(two).short_column(), Some((Role::Industry, 2)));
+        let mut g = group(text(&["R", "S"]));
+        g.days = Days::Text(text(&["2025-01-01"]));
+        assert_eq!(g.short_column(), Some((Role::Date, 1)));
     }
 
     #[test]
