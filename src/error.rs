@@ -113,6 +113,22 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".into())
 }
 
+/// A panic's message and where it was raised, as the hook last saw one it kept quiet
+/// because some thread was in [`catch_panic`]: that panic may be on another thread and not
+/// caught at all, and [`main_guard`] then shows it.
+static QUIET: std::sync::Mutex<Option<(String, String)>> = std::sync::Mutex::new(None);
+
+/// Whether the hook has shown an internal error.
+static SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Tells the user that custscore has a bug: the panic's message and where it was raised.
+fn show_internal_error(message: &str, at: &str) {
+    SHOWN.store(true, std::sync::atomic::Ordering::SeqCst);
+    eprintln!(
+        "custscore: internal error: {message}{at}\nthis is a bug in custscore, not a problem with the input: please report it with the command line"
+    );
+}
+
 /// The process's panic hook, once: quiet while [`catch_panic`] runs, one plain message under
 /// [`main_guard`], and Rust's own message otherwise (the library used by another program).
 fn install_panic_hook() {
@@ -121,20 +137,21 @@ fn install_panic_hook() {
     HOOK.call_once(|| {
         let shown = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            let at = || {
+                info.location()
+                    .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+                    .unwrap_or_default()
+            };
             if CATCHING.load(Ordering::SeqCst) > 0 {
+                if let Ok(mut quiet) = QUIET.lock() {
+                    *quiet = Some((panic_message(info.payload()), at()));
+                }
                 return;
             }
             if !IN_MAIN.load(Ordering::SeqCst) {
                 return shown(info);
             }
-            let at = info
-                .location()
-                .map(|l| format!(" (at {}:{})", l.file(), l.line()))
-                .unwrap_or_default();
-            eprintln!(
-                "custscore: internal error: {}{at}\nthis is a bug in custscore, not a problem with the input: please report it with the command line",
-                panic_message(info.payload())
-            );
+            show_internal_error(&panic_message(info.payload()), &at());
             let trace = std::backtrace::Backtrace::capture();
             if trace.status() == std::backtrace::BacktraceStatus::Captured {
                 eprintln!("{trace}");
@@ -146,11 +163,38 @@ fn install_panic_hook() {
 /// Runs the binary's command and returns its exit code: `run`'s own, or 1 when custscore
 /// panics (a bug, never the input's fault), as the README's exit-code table says, with the
 /// panic on one line instead of Rust's message and exit code 101. The staging folder is
-/// removed as the panic unwinds, as on any error.
+/// removed as the panic unwinds, as on any error. A panic raised while another thread was
+/// in [`catch_panic`] (the hook kept quiet) is shown here: no run ends with exit 1 and no
+/// word.
 pub fn main_guard(run: impl FnOnce() -> i32) -> i32 {
     IN_MAIN.store(true, std::sync::atomic::Ordering::SeqCst);
     install_panic_hook();
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or(1)
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|p| {
+        let quiet = QUIET.lock().ok().and_then(|q| q.clone());
+        let shown = SHOWN.load(std::sync::atomic::Ordering::SeqCst);
+        if let Some((message, at)) = unshown(panic_message(&*p), shown, quiet) {
+            show_internal_error(&message, &at);
+        }
+        1
+    })
+}
+
+/// What [`main_guard`] still has to show of a panic it caught with `message`: nothing when
+/// the hook showed an internal error, else the message, with the place the hook noted when
+/// it kept quiet about a panic with the same message.
+fn unshown(
+    message: String,
+    shown: bool,
+    quiet: Option<(String, String)>,
+) -> Option<(String, String)> {
+    if shown {
+        return None;
+    }
+    let at = quiet
+        .filter(|(m, _)| *m == message)
+        .map(|(_, at)| at)
+        .unwrap_or_default();
+    Some((message, at))
 }
 
 /// Runs `f`, a call into a library that can panic on a damaged file instead of returning an
@@ -180,6 +224,25 @@ mod tests {
             h.join().expect("a worker panicked")
         });
         assert_eq!(joined, 1);
+    }
+
+    #[test]
+    fn a_panic_the_hook_kept_quiet_about_is_shown_by_the_guard() {
+        let quiet = || Some(("boom".to_string(), " (at src/x.rs:3)".to_string()));
+        assert_eq!(unshown("boom".into(), true, quiet()), None);
+        assert_eq!(
+            unshown("boom".into(), false, quiet()),
+            Some(("boom".into(), " (at src/x.rs:3)".into()))
+        );
+        // The quiet panic was another one (caught where it was raised): no place.
+        assert_eq!(
+            unshown("other".into(), false, quiet()),
+            Some(("other".into(), String::new()))
+        );
+        assert_eq!(
+            unshown("boom".into(), false, None),
+            Some(("boom".into(), String::new()))
+        );
     }
 
     #[test]
