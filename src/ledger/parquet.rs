@@ -233,6 +233,11 @@ fn guarded<T>(name: &Path, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Res
 /// as `YYYY-MM-DD`. Dates and timestamps too far out for polars to show (it panics on them, and
 /// a damaged file can hold any number) are shown as the number stored.
 fn cell_text(c: &Column, row: usize) -> String {
+    // A damaged file's column can be shorter than its row group (polars' own lookups
+    // panic past the end).
+    if row >= c.len() {
+        return String::new();
+    }
     let shown = match c.dtype() {
         DataType::Date => c
             .date()
@@ -662,6 +667,12 @@ mod tests {
         let mut g = group(text(&["R", "S"]));
         g.days = Days::Text(text(&["2025-01-01"]));
         assert_eq!(g.short_column(), Some((Role::Date, 1)));
+        // A reject's cells from such a column: empty past its end.
+        let short = Column::new("d".into(), &[19_000i32])
+            .cast(&DataType::Date)
+            .unwrap();
+        assert_eq!(cell_text(&short, 0), "2022-01-08");
+        assert_eq!(cell_text(&short, 3), "");
     }
 
     #[test]
