@@ -15,6 +15,7 @@
 //! ```
 
 pub mod account;
+pub mod alloc;
 pub mod attributes;
 pub mod backtest;
 pub mod classify;

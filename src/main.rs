@@ -4,6 +4,10 @@
 
 use clap::Parser;
 
+/// glibc's allocator, with a failed allocation reported by custscore (`alloc.rs`).
+#[global_allocator]
+static ALLOCATOR: custscore::alloc::Reported = custscore::alloc::Reported;
+
 fn main() {
     allocator_settings();
     let cli = custscore::cli::Cli::parse();

@@ -432,3 +432,30 @@ fn a_row_group_whose_column_decodes_short_is_an_error_not_a_panic() {
     }
     assert!(!out.join("scores.csv").exists());
 }
+
+#[test]
+fn a_damaged_size_that_asks_for_absurd_memory_is_an_error_that_names_the_file() {
+    // Found by the `ledger_parquet` fuzz target (minimised): a damaged page makes polars
+    // reserve 2^61 bytes. The allocation's failure aborted the process (exit 134, "memory
+    // allocation of … bytes failed"), which no catch of a panic stops.
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = common::testdata("damaged_sizes.parquet");
+    let out = tmp.path().join("o");
+    for args in [&["score", "--out"][..], &["inspect"][..]] {
+        let mut run = custscore();
+        run.args(args);
+        if args.contains(&"--out") {
+            run.arg(&out);
+        }
+        let assert = run.arg(&ledger).assert().code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        // Polars' debug builds (the test profile) may stop at an assertion of their own
+        // first: either way the file is named and the exit code is 2.
+        assert!(
+            stderr.contains("damaged_sizes.parquet: not a readable"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("internal error"), "{args:?}: {stderr}");
+    }
+    assert!(!out.join("scores.csv").exists());
+}

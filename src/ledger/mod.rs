@@ -271,6 +271,8 @@ pub fn read_ledger(
         // A copy's hash was taken as it was made: the readers do not hash it again.
         let given = copy.as_ref().map(|c| &c.given);
         let sha256 = given.map(|g| g.sha256.clone());
+        // A damaged file's sizes can ask for more memory than there is: the failure names it.
+        let reading = crate::alloc::Reading::new(name);
         let header = if is_parquet(path) {
             parquet::read(path, name, sha256, &mut b, progress)?
         } else if xlsx::is_workbook(path) {
@@ -278,6 +280,7 @@ pub fn read_ledger(
         } else {
             csv::read(path, name, sha256, &mut b, progress)?
         };
+        drop(reading);
         if let Some(input) = b.ledger.inputs.last_mut() {
             input.header = header.clone();
             // The manifest gives the input as given, not its (decompressed) copy.
@@ -301,8 +304,9 @@ pub fn read_ledger(
 /// path shown, copy) as in [`read_ledger`].
 fn check_memory(sources: &[(PathBuf, &Path, Option<stream::Copied>)]) -> anyhow::Result<()> {
     let mut rows = 0u64;
-    for (path, ..) in sources.iter().filter(|(p, ..)| !xlsx::is_workbook(p)) {
+    for (path, name, _) in sources.iter().filter(|(p, ..)| !xlsx::is_workbook(p)) {
         if is_parquet(path) {
+            let _reading = crate::alloc::Reading::new(name);
             rows += parquet::row_count(path).unwrap_or(0);
             continue;
         }
