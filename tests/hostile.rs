@@ -377,6 +377,28 @@ fn a_ledger_too_large_for_memory_stops_before_reading_and_keeps_the_old_reports(
         .success();
 }
 
+/// Runs `score` (plain and with `--skip-bad-rows`) and `inspect` on a damaged `ledger`:
+/// each must exit 2 with `expect` in its message, neither a panic nor an internal error, and
+/// write no report.
+fn unreadable(ledger: &Path, expect: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let score = ["score", "--out", out.to_str().unwrap()];
+    for args in [
+        &score[..],
+        &[&score[..], &["--skip-bad-rows"]].concat(),
+        &["inspect"],
+    ] {
+        let assert = custscore().args(args).arg(ledger).assert().code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert!(stderr.contains(expect), "{args:?}: {stderr}");
+        for bug in ["panicked", "internal error"] {
+            assert!(!stderr.contains(bug), "{args:?}: {stderr}");
+        }
+    }
+    assert!(!out.join("scores.csv").exists());
+}
+
 #[test]
 fn a_damaged_parquet_footer_is_an_error_that_names_the_file_not_a_panic() {
     // One byte of the sample's footer changed (found by flipping bytes at random): polars
@@ -387,21 +409,7 @@ fn a_damaged_parquet_footer_is_an_error_that_names_the_file_not_a_panic() {
     bytes[at] = 179;
     let damaged = tmp.path().join("damaged.parquet");
     fs::write(&damaged, bytes).unwrap();
-    let out = tmp.path().join("o");
-    for command in [&["score"][..], &["inspect"][..]] {
-        let mut run = custscore();
-        run.args(command).arg(&damaged);
-        if command == ["score"] {
-            run.arg("--out").arg(&out);
-        }
-        let assert = run
-            .assert()
-            .code(2)
-            .stderr(contains("damaged.parquet: not a readable Parquet file"));
-        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-        assert!(!stderr.contains("panicked"), "{command:?}: {stderr}");
-    }
-    assert!(!out.join("scores.csv").exists());
+    unreadable(&damaged, "damaged.parquet: not a readable Parquet file");
 }
 
 #[test]
@@ -409,28 +417,12 @@ fn a_row_group_whose_column_decodes_short_is_an_error_not_a_panic() {
     // Found by the `ledger_parquet` fuzz target (minimised): a row group of 8 rows whose
     // industry column polars decodes to no values. Reading its rows panicked on the ninth
     // lookup, outside the guard of polars' calls, and as the decoding thread was inside
-    // that guard the panic's message was kept quiet: exit 1 and no word at all.
-    let tmp = tempfile::tempdir().unwrap();
-    let ledger = common::testdata("damaged_row_group.parquet");
-    let out = tmp.path().join("o");
-    for args in [
-        &["score", "--out"][..],
-        &["score", "--skip-bad-rows", "--out"][..],
-        &["inspect"][..],
-    ] {
-        let mut run = custscore();
-        run.args(args);
-        if args.contains(&"--out") {
-            run.arg(&out);
-        }
-        // Polars' debug builds (the test profile) stop at an assertion of their own first.
-        let assert = run.arg(&ledger).assert().code(2).stderr(contains(
-            "damaged_row_group.parquet: not a readable Parquet file: ",
-        ));
-        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-        assert!(!stderr.contains("internal error"), "{args:?}: {stderr}");
-    }
-    assert!(!out.join("scores.csv").exists());
+    // that guard the panic's message was kept quiet: exit 1 and no word at all. (Polars'
+    // debug builds, the test profile, stop at an assertion of their own first.)
+    unreadable(
+        &common::testdata("damaged_row_group.parquet"),
+        "damaged_row_group.parquet: not a readable Parquet file: ",
+    );
 }
 
 #[test]
@@ -438,24 +430,8 @@ fn a_damaged_size_that_asks_for_absurd_memory_is_an_error_that_names_the_file() 
     // Found by the `ledger_parquet` fuzz target (minimised): a damaged page makes polars
     // reserve 2^61 bytes. The allocation's failure aborted the process (exit 134, "memory
     // allocation of … bytes failed"), which no catch of a panic stops.
-    let tmp = tempfile::tempdir().unwrap();
-    let ledger = common::testdata("damaged_sizes.parquet");
-    let out = tmp.path().join("o");
-    for args in [&["score", "--out"][..], &["inspect"][..]] {
-        let mut run = custscore();
-        run.args(args);
-        if args.contains(&"--out") {
-            run.arg(&out);
-        }
-        let assert = run.arg(&ledger).assert().code(2);
-        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-        // Polars' debug builds (the test profile) may stop at an assertion of their own
-        // first: either way the file is named and the exit code is 2.
-        assert!(
-            stderr.contains("damaged_sizes.parquet: not a readable"),
-            "{args:?}: {stderr}"
-        );
-        assert!(!stderr.contains("internal error"), "{args:?}: {stderr}");
-    }
-    assert!(!out.join("scores.csv").exists());
+    unreadable(
+        &common::testdata("damaged_sizes.parquet"),
+        "damaged_sizes.parquet: not a readable file: reading it asked for",
+    );
 }
