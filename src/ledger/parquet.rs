@@ -79,6 +79,18 @@ pub(super) fn read(
     // A row group's columns, decoded and cast to what the rows are read from.
     let decode = |at: usize, rows: usize| -> anyhow::Result<Group> {
         let df = read_group(at, rows, Some(wanted.clone()))?;
+        // A damaged file can decode to fewer values than its metadata counts, and reading
+        // a row past them would panic: such a group is unreadable.
+        if let Some((column, len)) = short_column(&df, rows) {
+            return Err(unreadable(
+                name,
+                format!(
+                    "the row group from row {} has {rows} rows, but its column {column:?} decoded to {len} values",
+                    at + 1
+                ),
+            )
+            .into());
+        }
         let column = |role: Role| {
             cols.get(role)
                 .map(|i| df.column(&header[i]))
@@ -94,7 +106,7 @@ pub(super) fn read(
         };
         let date = column(Role::Date)?.expect("date role is required");
         let amount = column(Role::Amount)?.expect("amount role is required");
-        let group = Group {
+        Ok(Group {
             at,
             rows,
             customer: text(Role::Customer)?.expect("customer role is required"),
@@ -106,21 +118,7 @@ pub(super) fn read(
                 message: format!("date column {:?}: {why}", date.name()),
             })?,
             amounts: Amounts::of(amount).map_err(bad_format)?,
-        };
-        // A damaged file can decode to fewer values than its metadata counts, and reading
-        // a row past them would panic: such a group is unreadable.
-        if let Some((role, len)) = group.short_column() {
-            let column = cols.get(role).map_or("", |i| header[i].as_str());
-            return Err(unreadable(
-                name,
-                format!(
-                    "the row group from row {} has {rows} rows, but its column {column:?} decoded to {len} values",
-                    at + 1
-                ),
-            )
-            .into());
-        }
-        Ok(group)
+        })
     };
 
     let (mut rejected, mut after, mut read) = (0u64, 0u64, 0usize);
@@ -319,30 +317,13 @@ struct Group {
     amounts: Amounts,
 }
 
-impl Group {
-    /// The first column, by role, that does not hold the group's rows in one chunk (the
-    /// rows are read from one), and its length.
-    fn short_column(&self) -> Option<(Role, usize)> {
-        let shape = |c: &StringChunked| (c.len(), c.chunks().len());
-        let optional = [
-            (Role::Invoice, &self.invoice),
-            (Role::Product, &self.product),
-            (Role::Industry, &self.industry),
-        ];
-        [
-            (Role::Customer, shape(&self.customer)),
-            (Role::Date, self.days.shape()),
-            (Role::Amount, self.amounts.shape()),
-        ]
-        .into_iter()
-        .chain(
-            optional
-                .into_iter()
-                .filter_map(|(r, c)| Some((r, shape(c.as_ref()?)))),
-        )
-        .find(|&(_, (len, chunks))| len != self.rows || chunks != 1)
-        .map(|(role, (len, _))| (role, len))
-    }
+/// The first column of a decoded row group that does not hold the group's `rows` rows in
+/// one chunk (the rows are read from one), as its name and length.
+fn short_column(df: &DataFrame, rows: usize) -> Option<(&str, usize)> {
+    df.columns()
+        .iter()
+        .find(|c| c.len() != rows || c.n_chunks() != 1)
+        .map(|c| (c.name().as_str(), c.len()))
 }
 
 /// A timestamp unit's count in a day.
@@ -487,15 +468,6 @@ impl Days {
         })
     }
 
-    /// The column's length and number of chunks.
-    fn shape(&self) -> (usize, usize) {
-        match self {
-            Days::Date(c) => (c.len(), c.chunks().len()),
-            Days::Datetime(c, ..) => (c.len(), c.chunks().len()),
-            Days::Text(c) => (c.len(), c.chunks().len()),
-        }
-    }
-
     /// The day of row `row`, or why there is none.
     fn at(&self, row: usize, opts: &super::ReadOptions) -> Result<i32, String> {
         let empty = || Err::<i32, String>("is empty; expected a date".into());
@@ -545,14 +517,6 @@ impl Amounts {
         } else {
             Amounts::Text(col.cast(&DataType::String)?.str()?.rechunk().into_owned())
         })
-    }
-
-    /// The column's length and number of chunks.
-    fn shape(&self) -> (usize, usize) {
-        match self {
-            Amounts::Number(c) => (c.len(), c.chunks().len()),
-            Amounts::Text(c) => (c.len(), c.chunks().len()),
-        }
     }
 
     /// The amount of row `row`, or why there is none.
@@ -647,26 +611,21 @@ mod tests {
 
     #[test]
     fn a_column_shorter_than_its_row_group_is_found() {
-        let text = |v: &[&str]| StringChunked::from_slice("t".into(), v);
-        let group = |industry: StringChunked| Group {
-            at: 0,
-            rows: 2,
-            customer: text(&["A", "B"]),
-            invoice: None,
-            product: Some(text(&["P", "Q"])),
-            industry: Some(industry),
-            days: Days::Date(Int32Chunked::from_slice("d".into(), &[1, 2])),
-            amounts: Amounts::Number(Float64Chunked::from_slice("a".into(), &[1.0, 2.0])),
-        };
-        assert_eq!(group(text(&["R", "S"])).short_column(), None);
-        assert_eq!(group(text(&[])).short_column(), Some((Role::Industry, 0)));
+        let frame = |columns: Vec<Column>| DataFrame::new(columns[0].len(), columns).unwrap();
+        let full = Column::new("customer_id".into(), &["A", "B"]);
+        let df = frame(vec![
+            full.clone(),
+            Column::new("industry".into(), &["R", "S"]),
+        ]);
+        assert_eq!(short_column(&df, 2), None);
+        // A group of 2 rows whose columns decoded to 1 value (a damaged file).
+        let df = frame(vec![Column::new("industry".into(), &["R"])]);
+        assert_eq!(short_column(&df, 2), Some(("industry", 1)));
         // Two chunks of the right length together: still not readable row by row.
-        let mut two = text(&["R"]);
-        two.append(&text(&["S"])).unwrap();
-        assert_eq!(group(two).short_column(), Some((Role::Industry, 2)));
-        let mut g = group(text(&["R", "S"]));
-        g.days = Days::Text(text(&["2025-01-01"]));
-        assert_eq!(g.short_column(), Some((Role::Date, 1)));
+        let mut two = Series::new("industry".into(), &["R"]);
+        two.append(&Series::new("industry".into(), &["S"])).unwrap();
+        let df = frame(vec![full, two.into()]);
+        assert_eq!(short_column(&df, 2), Some(("industry", 2)));
         // A reject's cells from such a column: empty past its end.
         let short = Column::new("d".into(), &[19_000i32])
             .cast(&DataType::Date)
