@@ -418,7 +418,7 @@ impl Part<'_> {
         map: Option<&Mapped>,
     ) -> anyhow::Result<Option<PartEnd>> {
         let mut rows = Rows::new(self, b);
-        let mut bounds: Vec<(usize, usize)> = Vec::new();
+        let mut wide: Vec<(usize, usize)> = Vec::new();
         let mut line = 1u64;
         if let Some(map) = map {
             // The file's own bytes, a chunk of whole lines at a time.
@@ -432,7 +432,7 @@ impl Part<'_> {
                     far if far >= limit => limit,
                     far => memchr::memchr(b'\n', &bytes[far..limit]).map_or(limit, |i| far + i + 1),
                 };
-                let clean = self.plain_lines(&bytes[at..to], &mut rows, b, &mut line, &mut bounds);
+                let clean = self.plain_lines(&bytes[at..to], &mut rows, b, &mut line, &mut wide);
                 self.bar.inc((to - at) as u64);
                 map.release(at, to);
                 if !clean {
@@ -474,7 +474,7 @@ impl Part<'_> {
             if let Some(e) = stop {
                 region = (e - at) as usize;
             }
-            if !self.plain_lines(&buf[..region], &mut rows, b, &mut line, &mut bounds) {
+            if !self.plain_lines(&buf[..region], &mut rows, b, &mut line, &mut wide) {
                 return Ok(None);
             }
             if let Some(e) = stop {
@@ -492,25 +492,65 @@ impl Part<'_> {
     /// Takes the lines of `data` (whole lines; the last may lack its break) into the builder,
     /// `line` being the number of the first and, on return, of the line after the last.
     /// `false` when `data` holds a quote or a lone `\r` (module doc of [`Part::parse_plain`]).
+    ///
+    /// The lines go in pieces of about [`PLAIN_PIECE`] bytes, each checked for a quote or
+    /// a carriage return just before it is split (while it is in the cache), so that the
+    /// split itself looks for delimiters and line breaks only.
     fn plain_lines(
         &self,
         data: &[u8],
         rows: &mut Rows,
         b: &mut Builder,
         line: &mut u64,
-        bounds: &mut Vec<(usize, usize)>,
+        wide: &mut Vec<(usize, usize)>,
     ) -> bool {
-        // One pass finds every delimiter and line break, and notes any quote or `\r`
-        // (checked after the pass: rows taken from a buffer that has a quote are
-        // dropped with the builder).
-        let (mut start, mut field) = (0, 0);
-        bounds.clear();
+        let mut at = 0;
+        while at < data.len() {
+            let to = match at + PLAIN_PIECE {
+                far if far >= data.len() => data.len(),
+                far => memchr::memchr(b'\n', &data[far..]).map_or(data.len(), |i| far + i + 1),
+            };
+            let piece = &data[at..to];
+            if let Some(i) = memchr::memchr2(b'"', b'\r', piece) {
+                // A quote, or a carriage return not followed by a line feed (the last byte of
+                // the data may be the `\r` of a CRLF cut off).
+                let lone_cr = |i: usize| i + 1 < piece.len() && piece[i + 1] != b'\n';
+                if piece[i] == b'"'
+                    || memchr::memchr(b'"', &piece[i..]).is_some()
+                    || memchr::memchr_iter(b'\r', &piece[i..]).any(|k| lone_cr(i + k))
+                {
+                    return false;
+                }
+            }
+            self.split_lines(piece, rows, b, line, wide);
+            at = to;
+        }
+        true
+    }
+
+    /// [`Part::plain_lines`] for a piece free of quotes and lone carriage returns. A line's
+    /// fields are noted in an array on the stack; a line of more than [`SPLIT_FIELDS`] fields
+    /// is split again into `wide`.
+    fn split_lines(
+        &self,
+        data: &[u8],
+        rows: &mut Rows,
+        b: &mut Builder,
+        line: &mut u64,
+        wide: &mut Vec<(usize, usize)>,
+    ) {
+        // One pass finds every delimiter and line break.
+        let mut spans = [(0usize, 0usize); SPLIT_FIELDS];
+        let (mut start, mut field, mut n) = (0, 0, 0);
         let mut hits = super::split::Hits::new(data, self.delimiter);
         loop {
             let hit = hits.next();
             match hit {
                 Some(i) if data[i] != b'\n' => {
-                    bounds.push((field, i));
+                    if n < SPLIT_FIELDS {
+                        spans[n] = (field, i);
+                    }
+                    n += 1;
                     field = i + 1;
                     continue;
                 }
@@ -523,7 +563,22 @@ impl Part<'_> {
                 end -= 1;
             }
             if end > start {
-                bounds.push((field, end));
+                if n < SPLIT_FIELDS {
+                    spans[n] = (field, end);
+                }
+                n += 1;
+                let bounds = if n <= SPLIT_FIELDS {
+                    &spans[..n]
+                } else {
+                    wide.clear();
+                    let mut from = start;
+                    for d in memchr::memchr_iter(self.delimiter, &data[start..end]) {
+                        wide.push((from, start + d));
+                        from = start + d + 1;
+                    }
+                    wide.push((from, end));
+                    &wide[..]
+                };
                 let record = Fields {
                     data,
                     line: (start, end),
@@ -531,19 +586,22 @@ impl Part<'_> {
                 };
                 rows.take(b, *line, &record);
             }
-            bounds.clear();
+            n = 0;
             *line += 1;
             (start, field) = (brk + 1, brk + 1);
             if hit.is_none() {
                 break;
             }
         }
-        !(hits.saw_quote_or_cr()
-            && (memchr::memchr(b'"', data).is_some()
-                || memchr::memchr_iter(b'\r', data)
-                    .any(|i| i + 1 < data.len() && data[i + 1] != b'\n')))
     }
 }
+
+/// Fields of a line [`Part::split_lines`] notes on the stack (a line of more is split again).
+const SPLIT_FIELDS: usize = 64;
+
+/// Bytes of lines [`Part::plain_lines`] checks and splits at a time: small enough to stay in
+/// the core's cache between the check and the split.
+const PLAIN_PIECE: usize = 64 << 10;
 
 /// Bytes the plain reader reads at a time.
 const PLAIN_CHUNK: usize = 4 << 20;
@@ -654,7 +712,7 @@ impl<'p> Rows<'p> {
                 day
             }
         };
-        let amount = parse::parse_amount_as(record.field(ai), self.amount_format);
+        let amount = parse::parse_amount_fast(record.field(ai), self.amount_format);
         let get = |i: Option<usize>| i.map(|i| record.field(i));
         let [ii, pi, ni] = self.optional;
         match b.push(

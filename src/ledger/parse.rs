@@ -299,6 +299,23 @@ fn parse_grouped(text: &str, decimal_comma: bool) -> Result<f64, String> {
     Ok(if negative { -v } else { v })
 }
 
+/// [`parse_amount_as`] inline at the caller for the common case, a plain decimal with no
+/// blanks around it; anything else takes the full path, to the same result. A large ledger
+/// reads one amount per row, and the two calls' entry and exit were half the cost of
+/// reading a plain amount.
+#[inline]
+pub fn parse_amount_fast(raw: &[u8], fmt: AmountFormat) -> Result<f64, String> {
+    if fmt == AmountFormat::Plain {
+        if let Some(v) = plain_decimal(raw) {
+            if v.abs() <= MAX_ABS_AMOUNT {
+                // `+ 0.0` turns -0 into 0, as `check_amount` does.
+                return Ok(v + 0.0);
+            }
+        }
+    }
+    parse_amount_as(raw, fmt)
+}
+
 pub fn parse_amount(raw: &[u8]) -> Result<f64, String> {
     if let Some(v) = plain_decimal(raw.trim_ascii()) {
         if let Ok(v) = check_amount(v) {
@@ -335,6 +352,7 @@ pub fn parse_amount(raw: &[u8]) -> Result<f64, String> {
 /// general parser: the digits make an integer below 2^53 and the point divides it by an
 /// exact power of ten, one correctly rounded division, which is the very value `str::parse`
 /// gives (its own fast path does the same). `None` for anything else.
+#[inline]
 fn plain_decimal(t: &[u8]) -> Option<f64> {
     const POW10: [f64; 16] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -435,6 +453,43 @@ mod tests {
             "1.-2",
         ] {
             assert_eq!(plain_decimal(t.as_bytes()), None, "{t}");
+        }
+        // The inline path gives what the full path gives, to the bit, for every text above
+        // and the edge cases of its own (blanks, signed zero, the range limit, grouping).
+        texts.extend(
+            [
+                " 1.5",
+                "1.5 ",
+                "-0",
+                "-0.00",
+                "+0",
+                "9999999999999",
+                "10000000000000",
+                "10000000000000.5",
+                "-10000000000000",
+                "1e5",
+                "1,5",
+                "",
+                "abc",
+                "12a",
+            ]
+            .map(String::from),
+        );
+        for t in &texts {
+            for fmt in [
+                AmountFormat::Plain,
+                AmountFormat::Grouped,
+                AmountFormat::GroupedDecimalComma,
+            ] {
+                let (fast, full) = (
+                    parse_amount_fast(t.as_bytes(), fmt),
+                    parse_amount_as(t.as_bytes(), fmt),
+                );
+                match (fast, full) {
+                    (Ok(a), Ok(b)) => assert_eq!(a.to_bits(), b.to_bits(), "{t:?} {fmt:?}"),
+                    (a, b) => assert_eq!(a, b, "{t:?} {fmt:?}"),
+                }
+            }
         }
     }
 

@@ -1,8 +1,9 @@
 //! Where the fields and lines of a quote-free CSV buffer end: every delimiter and line
 //! feed, found 64 bytes at a time as a bit mask (SSE2 on x86-64, plain code elsewhere).
 //! A line has about eight fields, so a search call per hit (`memchr2`) spent more time
-//! starting and stopping than searching. The same pass notes whether the buffer holds a
-//! quote or a carriage return, which only the CSV reader reads right.
+//! starting and stopping than searching. Whether the buffer is free of quotes is for the
+//! caller to check first (one `memchr2` over the buffer costs less than a second mask per
+//! 64 bytes here).
 
 /// The positions of `delimiter` and `\n` in `data`, in increasing order.
 pub(crate) struct Hits<'a> {
@@ -12,8 +13,6 @@ pub(crate) struct Hits<'a> {
     base: usize,
     /// Bit k set: a hit at `base + k` not yet returned.
     mask: u64,
-    /// A quote or a carriage return in the chunks scanned so far.
-    quote_or_cr: bool,
 }
 
 impl<'a> Hits<'a> {
@@ -23,27 +22,19 @@ impl<'a> Hits<'a> {
             delimiter,
             base: 0,
             mask: 0,
-            quote_or_cr: false,
         };
         h.mask = h.chunk_mask(0);
         h
     }
 
-    /// Whether a quote or a carriage return was among the bytes scanned so far (all of
-    /// them once [`Iterator::next`] has returned `None`).
-    pub(crate) fn saw_quote_or_cr(&self) -> bool {
-        self.quote_or_cr
-    }
-
-    /// The hits among the 64 bytes from `at` (fewer at the end of the data); notes a quote
-    /// or carriage return among them.
+    /// The hits among the 64 bytes from `at` (fewer at the end of the data).
     #[inline]
-    fn chunk_mask(&mut self, at: usize) -> u64 {
+    fn chunk_mask(&self, at: usize) -> u64 {
         let rest = &self.data[at.min(self.data.len())..];
-        let (hits, special) = if rest.len() >= 64 {
+        if rest.len() >= 64 {
             mask64(rest[..64].try_into().expect("64 bytes"), self.delimiter)
         } else {
-            // Padded with zeros, which are neither hits nor special.
+            // Padded; the padding's bits are masked off.
             let mut last = [0u8; 64];
             last[..rest.len()].copy_from_slice(rest);
             let valid = if rest.is_empty() {
@@ -51,11 +42,8 @@ impl<'a> Hits<'a> {
             } else {
                 u64::MAX >> (64 - rest.len())
             };
-            let (hits, special) = mask64(&last, self.delimiter);
-            (hits & valid, special & valid)
-        };
-        self.quote_or_cr |= special != 0;
-        hits
+            mask64(&last, self.delimiter) & valid
+        }
     }
 }
 
@@ -77,38 +65,31 @@ impl Iterator for Hits<'_> {
     }
 }
 
-/// Bit k set where `chunk[k]` is `delimiter` or `\n`; and where it is `"` or `\r`.
+/// Bit k set where `chunk[k]` is `delimiter` or `\n`.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn mask64(chunk: &[u8; 64], delimiter: u8) -> (u64, u64) {
+fn mask64(chunk: &[u8; 64], delimiter: u8) -> u64 {
     use std::arch::x86_64::*;
     // SAFETY: SSE2 is part of every x86-64 target, so these instructions exist; each load
     // reads 16 bytes of `chunk` (no alignment needed).
     unsafe {
         let d = _mm_set1_epi8(delimiter as i8);
         let nl = _mm_set1_epi8(b'\n' as i8);
-        let quote = _mm_set1_epi8(b'"' as i8);
-        let cr = _mm_set1_epi8(b'\r' as i8);
-        let (mut mask, mut special) = (0u64, 0u64);
+        let mut mask = 0u64;
         for (k, part) in chunk.chunks_exact(16).enumerate() {
             let v = _mm_loadu_si128(part.as_ptr().cast());
             let hit = _mm_or_si128(_mm_cmpeq_epi8(v, d), _mm_cmpeq_epi8(v, nl));
             mask |= u64::from(_mm_movemask_epi8(hit) as u16) << (16 * k);
-            let odd = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, cr));
-            special |= u64::from(_mm_movemask_epi8(odd) as u16) << (16 * k);
         }
-        (mask, special)
+        mask
     }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn mask64(chunk: &[u8; 64], delimiter: u8) -> (u64, u64) {
-    chunk.iter().enumerate().fold((0, 0), |(m, s), (k, &c)| {
-        (
-            m | u64::from(c == delimiter || c == b'\n') << k,
-            s | u64::from(c == b'"' || c == b'\r') << k,
-        )
+fn mask64(chunk: &[u8; 64], delimiter: u8) -> u64 {
+    chunk.iter().enumerate().fold(0, |m, (k, &c)| {
+        m | u64::from(c == delimiter || c == b'\n') << k
     })
 }
 
@@ -141,14 +122,8 @@ mod tests {
                     })
                     .collect();
                 let expected: Vec<usize> = memchr::memchr2_iter(delimiter, b'\n', &data).collect();
-                let mut hits = Hits::new(&data, delimiter);
-                let got: Vec<usize> = hits.by_ref().collect();
+                let got: Vec<usize> = Hits::new(&data, delimiter).collect();
                 assert_eq!(got, expected, "len {len}, delimiter {delimiter}");
-                assert_eq!(
-                    hits.saw_quote_or_cr(),
-                    memchr::memchr2(b'"', b'\r', &data).is_some(),
-                    "len {len}, delimiter {delimiter}"
-                );
             }
         }
     }
