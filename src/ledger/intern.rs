@@ -47,28 +47,30 @@ struct Short {
 }
 
 impl Short {
+    #[inline]
     fn of(b: &[u8]) -> Short {
-        let word = |b: &[u8]| {
-            if b.len() >= 8 {
-                u64::from_le_bytes(b[..8].try_into().expect("8 bytes"))
-            } else {
+        let n = b.len();
+        let u64_at = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+        let u32_at =
+            |at: usize| u64::from(u32::from_le_bytes(b[at..at + 4].try_into().expect("4")));
+        // The bytes as a little-endian integer, zero-padded: without a loop over them,
+        // by loads that overlap (4 to 7 bytes: the first four and the last four).
+        let (head, tail) = match n {
+            9.. => (u64_at(0), u64_at(n - 8)),
+            8 => (u64_at(0), 0),
+            4..=7 => (u32_at(0) | u32_at(n - 4) << (8 * (n - 4)), 0),
+            _ => (
                 b.iter()
                     .enumerate()
-                    .fold(0u64, |w, (k, &c)| w | u64::from(c) << (8 * k))
-            }
+                    .fold(0u64, |w, (k, &c)| w | u64::from(c) << (8 * k)),
+                0,
+            ),
         };
-        Short {
-            len: b.len(),
-            head: word(b),
-            tail: if b.len() > 8 {
-                word(&b[b.len() - 8..])
-            } else {
-                0
-            },
-        }
+        Short { len: n, head, tail }
     }
 
     /// One of 256 slots.
+    #[inline]
     fn slot(self) -> usize {
         ((self.head ^ self.tail.rotate_left(29) ^ self.len as u64)
             .wrapping_mul(0x9e37_79b9_7f4a_7c15)
@@ -150,6 +152,7 @@ impl Interner {
     /// The index of the text with these bytes, if it was interned. A table of a few texts
     /// (product lines, industries) is looked up by its [`Short`] keys, without hashing the
     /// bytes.
+    #[inline]
     pub fn find_bytes(&self, b: &[u8]) -> Option<u32> {
         if self.ends.len() <= SMALL {
             if self.small.is_empty() {
@@ -166,6 +169,13 @@ impl Interner {
                 k => is(k as usize - 1).then_some(k as u32 - 1),
             };
         }
+        self.find_hashed(b)
+    }
+
+    /// [`Interner::find_bytes`] in a table of more than [`SMALL`] texts (out of line: the
+    /// small table's lookup is inline at its callers).
+    #[inline(never)]
+    fn find_hashed(&self, b: &[u8]) -> Option<u32> {
         self.find(super::hash64(b), b)
     }
 

@@ -860,21 +860,28 @@ fn trim(b: &[u8]) -> &[u8] {
 }
 
 /// Interns an optional text field; empty or absent is [`NONE`]. Invalid UTF-8 is kept
-/// with replacement characters (these fields are labels, not keys).
+/// with replacement characters (these fields are labels, not keys). Inline: it runs once
+/// or twice per row, and a known text (nearly every one) is a few integer comparisons.
+#[inline]
 fn intern_opt(dict: &mut Interner, b: Option<&[u8]>) -> u32 {
     match b.map(trim) {
         None | Some(b"") => NONE,
         // A new text's bytes need a UTF-8 check; known ones were checked.
-        Some(b) => dict
-            .find_bytes(b)
-            .unwrap_or_else(|| match std::str::from_utf8(b) {
-                Ok(s) => dict.intern(s),
-                Err(_) => dict.intern(&String::from_utf8_lossy(b)),
-            }),
+        Some(b) => dict.find_bytes(b).unwrap_or_else(|| intern_new(dict, b)),
+    }
+}
+
+/// [`intern_opt`] for a text not in `dict` yet.
+#[cold]
+fn intern_new(dict: &mut Interner, b: &[u8]) -> u32 {
+    match std::str::from_utf8(b) {
+        Ok(s) => dict.intern(s),
+        Err(_) => dict.intern(&String::from_utf8_lossy(b)),
     }
 }
 
 /// A fixed (unseeded) 64-bit hash, so that a run's results never depend on a random seed.
+#[inline]
 pub fn hash64(bytes: &[u8]) -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = foldhash::fast::FixedState::with_seed(0x5eed_c0ff_ee00_1234).build_hasher();
