@@ -555,31 +555,38 @@ impl<'l> Work<'l> {
 }
 
 impl Customers {
+    /// Room for `n` customers, the number columns' pages mapped at once
+    /// ([`crate::alloc::prefault_spare`]): each is written in full.
     fn with_capacity(n: usize) -> Customers {
+        fn mapped<T>(n: usize) -> Vec<T> {
+            let v = Vec::with_capacity(n);
+            crate::alloc::prefault_spare(&v, n);
+            v
+        }
         Customers {
             // Ids are usually short; a longer one grows the buffer.
             id: Texts::with_capacity(n, 12 * n),
             industry: Labels {
                 names: Interner::default(),
-                codes: Vec::with_capacity(n),
+                codes: mapped(n),
             },
-            recency_days: Vec::with_capacity(n),
-            frequency: Vec::with_capacity(n),
-            order_days: Vec::with_capacity(n),
-            monetary: Vec::with_capacity(n),
-            gross: Vec::with_capacity(n),
-            returns: Vec::with_capacity(n),
-            first_purchase: Vec::with_capacity(n),
-            last_purchase: Vec::with_capacity(n),
-            tenure_days: Vec::with_capacity(n),
-            product_lines: Vec::with_capacity(n),
-            cycle_days: Vec::with_capacity(n),
-            cycle_cv: Vec::with_capacity(n),
-            revenue_recent: Vec::with_capacity(n),
-            revenue_prior: Vec::with_capacity(n),
-            trend: Vec::with_capacity(n),
-            overdue: Vec::with_capacity(n),
-            repeat_value: Vec::with_capacity(n),
+            recency_days: mapped(n),
+            frequency: mapped(n),
+            order_days: mapped(n),
+            monetary: mapped(n),
+            gross: mapped(n),
+            returns: mapped(n),
+            first_purchase: mapped(n),
+            last_purchase: mapped(n),
+            tenure_days: mapped(n),
+            product_lines: mapped(n),
+            cycle_days: mapped(n),
+            cycle_cv: mapped(n),
+            revenue_recent: mapped(n),
+            revenue_prior: mapped(n),
+            trend: mapped(n),
+            overdue: mapped(n),
+            repeat_value: mapped(n),
         }
     }
 

@@ -412,6 +412,9 @@ pub(crate) struct Builder<'o> {
 }
 
 const MAX_ID_BYTES: usize = 256;
+/// A block's rows are mapped this many ahead of the next one written (64 KiB of rows:
+/// [`crate::alloc::prefault_spare`]).
+const PREFAULT_ROWS: usize = (64 << 10) / std::mem::size_of::<Row>();
 const SHOWN_BAD_ROWS: usize = 10;
 
 impl<'o> Builder<'o> {
@@ -498,6 +501,7 @@ impl<'o> Builder<'o> {
                 let open = &mut self.open[block];
                 if open.rows.capacity() == 0 {
                     open.rows.reserve_exact(self.block_rows);
+                    crate::alloc::prefault_spare(&open.rows, PREFAULT_ROWS);
                 }
                 let ids = &mut open.ids;
                 let at = u32::try_from(ids.len()).map_err(|_| FieldError {
@@ -539,6 +543,9 @@ impl<'o> Builder<'o> {
         });
         // As for the ids: the cache line of the block's row after next, loaded ahead.
         crate::hint::prefetch(rows.as_ptr().wrapping_add(rows.len() + 2));
+        if rows.len().is_multiple_of(PREFAULT_ROWS) {
+            crate::alloc::prefault_spare(rows, PREFAULT_ROWS);
+        }
         l.first_day = Some(l.first_day.map_or(day, |d| d.min(day)));
         l.last_day = Some(l.last_day.map_or(day, |d| d.max(day)));
         Ok(true)
