@@ -712,7 +712,7 @@ impl<'p> Rows<'p> {
                 day
             }
         };
-        let amount = parse::parse_amount_fast(record.field(ai), self.amount_format);
+        let amount = parse::parse_amount_as(record.field(ai), self.amount_format);
         let get = |i: Option<usize>| i.map(|i| record.field(i));
         let [ii, pi, ni] = self.optional;
         match b.push(
