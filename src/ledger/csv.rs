@@ -428,10 +428,7 @@ impl Part<'_> {
             // map) gives an empty part, whose boundary then fails the check in `read`.
             let mut at = (start as usize).min(limit);
             loop {
-                let to = match at + PLAIN_CHUNK {
-                    far if far >= limit => limit,
-                    far => memchr::memchr(b'\n', &bytes[far..limit]).map_or(limit, |i| far + i + 1),
-                };
+                let to = lines_end(bytes, at, PLAIN_CHUNK, limit);
                 let clean = self.plain_lines(&bytes[at..to], &mut rows, b, &mut line, &mut wide);
                 self.bar.inc((to - at) as u64);
                 map.release(at, to);
@@ -506,10 +503,7 @@ impl Part<'_> {
     ) -> bool {
         let mut at = 0;
         while at < data.len() {
-            let to = match at + PLAIN_PIECE {
-                far if far >= data.len() => data.len(),
-                far => memchr::memchr(b'\n', &data[far..]).map_or(data.len(), |i| far + i + 1),
-            };
+            let to = lines_end(data, at, PLAIN_PIECE, data.len());
             let piece = &data[at..to];
             if let Some(i) = memchr::memchr2(b'"', b'\r', piece) {
                 // A quote, or a carriage return not followed by a line feed (the last byte of
@@ -593,6 +587,15 @@ impl Part<'_> {
                 break;
             }
         }
+    }
+}
+
+/// The end of the whole lines from `at` that reach `size` bytes past it: just after the
+/// first line break at or past `at + size`, or `limit` (the end of the data to read).
+fn lines_end(bytes: &[u8], at: usize, size: usize, limit: usize) -> usize {
+    match at + size {
+        far if far >= limit => limit,
+        far => memchr::memchr(b'\n', &bytes[far..limit]).map_or(limit, |i| far + i + 1),
     }
 }
 
