@@ -212,12 +212,14 @@ pub fn prefault_spare<T>(v: &Vec<T>, items: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     #[cfg(target_os = "linux")]
     fn prefaulted_room_is_mapped_and_the_items_are_kept() {
         let mut v: Vec<u64> = Vec::with_capacity(1 << 20);
         v.extend(0..1000);
-        let mapped = super::prefault_spare(&v, 1 << 16);
+        let mapped = prefault_spare(&v, 1 << 16);
         assert_eq!(v, (0..1000).collect::<Vec<u64>>());
         // The advice is refused only by a kernel without it (before 5.14).
         let probe: Vec<u8> = Vec::with_capacity(1 << 16);
@@ -246,8 +248,6 @@ mod tests {
         v.extend(1000..(1 << 20));
         assert_eq!(v[(1 << 20) - 1], (1 << 20) - 1);
     }
-
-    use super::*;
 
     fn said(size: usize, memory: u64, reading: Option<&[u8]>) -> (String, i32) {
         let mut m = Message::new();

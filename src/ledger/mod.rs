@@ -501,7 +501,6 @@ impl<'o> Builder<'o> {
                 let open = &mut self.open[block];
                 if open.rows.capacity() == 0 {
                     open.rows.reserve_exact(self.block_rows);
-                    crate::alloc::prefault_spare(&open.rows, PREFAULT_ROWS);
                 }
                 let ids = &mut open.ids;
                 let at = u32::try_from(ids.len()).map_err(|_| FieldError {
@@ -533,6 +532,10 @@ impl<'o> Builder<'o> {
             }),
         };
         let rows = &mut self.open[block].rows;
+        // The rows' pages mapped 64 KiB at a time, before the first row of each is written.
+        if rows.len().is_multiple_of(PREFAULT_ROWS) {
+            crate::alloc::prefault_spare(rows, PREFAULT_ROWS);
+        }
         rows.push(Row {
             customer,
             day,
@@ -543,9 +546,6 @@ impl<'o> Builder<'o> {
         });
         // As for the ids: the cache line of the block's row after next, loaded ahead.
         crate::hint::prefetch(rows.as_ptr().wrapping_add(rows.len() + 2));
-        if rows.len().is_multiple_of(PREFAULT_ROWS) {
-            crate::alloc::prefault_spare(rows, PREFAULT_ROWS);
-        }
         l.first_day = Some(l.first_day.map_or(day, |d| d.min(day)));
         l.last_day = Some(l.last_day.map_or(day, |d| d.max(day)));
         Ok(true)
