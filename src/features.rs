@@ -448,14 +448,7 @@ impl<'l> Work<'l> {
         }
         for cust in 0..n {
             let mine = &mut grouped[start[cust] as usize..start[cust + 1] as usize];
-            mine.sort_unstable_by(|a, b| {
-                a.day
-                    .cmp(&b.day)
-                    .then(a.amount.total_cmp(&b.amount))
-                    .then(a.invoice.cmp(&b.invoice))
-                    .then(a.product.cmp(&b.product))
-                    .then(a.industry.cmp(&b.industry))
-            });
+            sort_nearly_sorted(mine, row_order);
             let mine = &*mine;
             // One pass over the customer's rows for the counts, the sums and the purchase
             // rows' days, invoices and product lines (sums in row order, as before).
@@ -738,6 +731,47 @@ impl<'o, T: Copy> Regather<'o, T> {
         self.spare.clear();
         self.spare.extend(self.order.iter().map(|&i| v[i]));
         std::mem::swap(v, &mut self.spare);
+    }
+}
+
+/// The order of a customer's rows: by day, then by every other field, so that the sums run
+/// in an order of the values alone and a duplicate row sits next to its twin.
+fn row_order(a: &Row, b: &Row) -> std::cmp::Ordering {
+    a.day
+        .cmp(&b.day)
+        .then(a.amount.total_cmp(&b.amount))
+        .then(a.invoice.cmp(&b.invoice))
+        .then(a.product.cmp(&b.product))
+        .then(a.industry.cmp(&b.industry))
+}
+
+/// Sorts `v` by `order`, in one pass when it is nearly in order already. A ledger kept in date
+/// order leaves each customer's rows so but for the lines of one day, and the library sort
+/// does not see that: from 21 rows on it partitions (on a 10M-row ledger half the rows belong
+/// to such customers). An insertion sort moves each row past the few rows it belongs before;
+/// once it has moved more than a few rows per row (a ledger in another order) it hands the
+/// rest to the library sort, so the worst case stays O(n log n). Rows equal by `order` are
+/// equal in every field, so the result is the library sort's.
+fn sort_nearly_sorted<T: Copy>(v: &mut [T], order: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    let less = |a: &T, b: &T| order(a, b) == std::cmp::Ordering::Less;
+    let budget = 4 * v.len() + 16;
+    let mut moved = 0;
+    for i in 1..v.len() {
+        if !less(&v[i], &v[i - 1]) {
+            continue;
+        }
+        let x = v[i];
+        let mut j = i;
+        while j > 0 && less(&x, &v[j - 1]) {
+            v[j] = v[j - 1];
+            j -= 1;
+        }
+        v[j] = x;
+        moved += i - j;
+        if moved > budget {
+            v.sort_unstable_by(order);
+            return;
+        }
     }
 }
 
@@ -1163,6 +1197,52 @@ mod tests {
                 distinct_codes(codes.iter().copied(), &mut scratch) as usize,
                 want_codes.len(),
                 "{codes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn nearly_sorted_rows_sort_as_the_library_sorts() {
+        // Rows in day order with each day's lines shuffled, rows reversed (over the budget:
+        // the library sort takes over), rows at random, and short and empty slices.
+        let mut x = 11u64;
+        let mut next = |m: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % m
+        };
+        for case in 0..400 {
+            let n = [0, 1, 2, 5, 20, 21, 64, 300][case % 8];
+            let mut rows: Vec<Row> = (0..n)
+                .map(|i| Row {
+                    customer: 3,
+                    day: match case % 3 {
+                        0 => i as i32 / 3,
+                        1 => (n - i) as i32,
+                        _ => next(50) as i32,
+                    },
+                    amount: [-0.0, 0.0, 1.5, -2.0, 7.25][next(5) as usize],
+                    invoice: next(4),
+                    product: next(3) as u32,
+                    industry: next(2) as u32,
+                })
+                .collect();
+            if case % 5 == 4 && n > 1 {
+                // A duplicate row.
+                rows[n / 2] = rows[0];
+            }
+            let mut want = rows.clone();
+            want.sort_unstable_by(row_order);
+            sort_nearly_sorted(&mut rows, row_order);
+            assert_eq!(
+                rows.iter()
+                    .map(|r| (r.day, r.amount.to_bits(), r.invoice, r.product, r.industry))
+                    .collect::<Vec<_>>(),
+                want.iter()
+                    .map(|r| (r.day, r.amount.to_bits(), r.invoice, r.product, r.industry))
+                    .collect::<Vec<_>>(),
+                "case {case}"
             );
         }
     }
