@@ -151,14 +151,37 @@ fn render<D: Draw>(
     })
 }
 
+/// A chart's pixels as a PNG. Compressed at zlib's fastest level: the library's default level
+/// took ~0.25 G instructions for one run's charts (four times the rest of the reports of a
+/// 100k-customer ledger) for files 1.7 times smaller. Each row is filtered by `Up` when it
+/// repeats the row above (all zeros), else by `Sub` (each byte less the byte of the pixel on
+/// its left), which leaves the long runs of a chart's flat areas.
 fn encode_png(rgb: &[u8]) -> anyhow::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let stride = WIDTH as usize * 3;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut line = Vec::with_capacity(stride + 1);
+    let mut above: &[u8] = &[];
+    for row in rgb.chunks_exact(stride) {
+        line.clear();
+        if row == above {
+            line.push(2u8);
+            line.resize(stride + 1, 0);
+        } else {
+            line.push(1u8);
+            line.extend_from_slice(&row[..3]);
+            line.extend(row.windows(4).map(|w| w[3].wrapping_sub(w[0])));
+        }
+        z.write_all(&line)?;
+        above = row;
+    }
+    let data = z.finish()?;
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, WIDTH, HEIGHT);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
-    enc.set_compression(png::Compression::Default);
     let mut w = enc.write_header()?;
-    w.write_image_data(rgb)?;
+    w.write_chunk(png::chunk::IDAT, &data)?;
     w.finish()?;
     Ok(out)
 }
@@ -999,6 +1022,37 @@ mod tests {
             "{}",
             w[0]
         );
+    }
+
+    #[test]
+    fn a_png_decodes_to_the_pixels_it_was_made_of() {
+        // Flat bands, repeated rows (filtered by `Up`), a row like the one above but for one
+        // byte, and noise.
+        let stride = WIDTH as usize * 3;
+        let mut rgb = vec![0u8; stride * HEIGHT as usize];
+        let mut x = 5u32;
+        for (y, row) in rgb.chunks_exact_mut(stride).enumerate() {
+            for (i, b) in row.iter_mut().enumerate() {
+                *b = match y % 90 {
+                    0..=29 => (y / 90 * 40) as u8,
+                    30..=59 => (i / 30 * 7) as u8,
+                    _ => {
+                        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                        (x >> 24) as u8
+                    }
+                };
+            }
+            if y % 90 == 45 {
+                row[stride / 2] ^= 1;
+            }
+        }
+        let png = encode_png(&rgb).unwrap();
+        let mut reader = png::Decoder::new(png.as_slice()).read_info().unwrap();
+        let mut back = vec![0u8; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut back).unwrap();
+        assert_eq!((info.width, info.height), (WIDTH, HEIGHT));
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        assert!(back == rgb, "the decoded pixels differ");
     }
 
     /// Draws `text` on a small canvas and returns its pixels.
