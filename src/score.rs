@@ -319,31 +319,60 @@ pub fn score(
         current_of.push(current_score(r, f, m, s));
         segment_of.push(s.segments.iter().position(|rule| rule.matches(r, f, m)));
     }
-    for i in 0..c.len() {
-        let current = current_of[cell(i)];
-        let parts = PotentialParts {
-            growth: (c.trend[i] + 1.0) / 2.0,
-            breadth: c.product_lines[i]
-                .filter(|_| product_lines > 0)
-                .map(|n| 1.0 - f64::from(n) / product_lines as f64),
-            steadiness: c.cycle_cv[i].map_or(0.5, |cv| 1.0 / (1.0 + cv)),
-            influence: at(&influence, i)
-                .filter(|_| max_influence > 0.0)
-                .map(|v| (v / max_influence).clamp(0.0, 1.0)),
-            size: at(&size_share, i),
-            predicted: at(&predicted_share, i),
-        };
-        if keep.contains(&i) {
-            out.kept_parts.push((c.id[i].to_string(), parts));
+    let parts_of = |i: usize| PotentialParts {
+        growth: (c.trend[i] + 1.0) / 2.0,
+        breadth: c.product_lines[i]
+            .filter(|_| product_lines > 0)
+            .map(|n| 1.0 - f64::from(n) / product_lines as f64),
+        steadiness: c.cycle_cv[i].map_or(0.5, |cv| 1.0 / (1.0 + cv)),
+        influence: at(&influence, i)
+            .filter(|_| max_influence > 0.0)
+            .map(|v| (v / max_influence).clamp(0.0, 1.0)),
+        size: at(&size_share, i),
+        predicted: at(&predicted_share, i),
+    };
+    let mut kept = keep.to_vec();
+    kept.sort_unstable();
+    kept.dedup();
+    out.kept_parts = kept
+        .into_iter()
+        .map(|i| (c.id[i].to_string(), parts_of(i)))
+        .collect();
+    // Each customer's scores depend on its own columns alone: on a large set, the two
+    // halves on two threads.
+    let n = c.len();
+    let pw = s.value.potential_weight;
+    let (mut value, mut current, mut potential) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let mut segment = vec![None; n];
+    let fill = |from: usize,
+                value: &mut [f64],
+                current: &mut [f64],
+                potential: &mut [f64],
+                segment: &mut [Option<usize>]| {
+        for (k, v) in value.iter_mut().enumerate() {
+            let i = from + k;
+            let now = current_of[cell(i)];
+            let later = parts_of(i).score(s);
+            *v = round2((1.0 - pw) * now + pw * later);
+            current[k] = round2(now);
+            potential[k] = round2(later);
+            segment[k] = segment_of[cell(i)];
         }
-        let potential = parts.score(s);
-        let pw = s.value.potential_weight;
-        out.value
-            .push(round2((1.0 - pw) * current + pw * potential));
-        out.current.push(round2(current));
-        out.potential.push(round2(potential));
-        out.segment.push(segment_of[cell(i)]);
+    };
+    if crate::par::threads_for(n) > 1 {
+        let mid = n / 2;
+        let (v0, v1) = value.split_at_mut(mid);
+        let (c0, c1) = current.split_at_mut(mid);
+        let (p0, p1) = potential.split_at_mut(mid);
+        let (s0, s1) = segment.split_at_mut(mid);
+        crate::par::join(|| fill(0, v0, c0, p0, s0), || fill(mid, v1, c1, p1, s1));
+    } else {
+        fill(0, &mut value, &mut current, &mut potential, &mut segment);
     }
+    out.value = value;
+    out.current = current;
+    out.potential = potential;
+    out.segment = segment;
     out.r = r;
     out.f = f;
     out.m = m;
