@@ -196,6 +196,11 @@ impl Interner {
         self.ends.is_empty()
     }
 
+    /// The bytes of every text together.
+    pub fn bytes_len(&self) -> usize {
+        self.bytes.len()
+    }
+
     /// Every text, in index order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         (0..self.len() as u32).map(|i| self.text(i))

@@ -716,7 +716,21 @@ fn number_customers(pending: Vec<Vec<Pending>>) -> Vec<Block> {
     let mut blocks: Vec<Block> = std::thread::scope(|s| {
         let handles: Vec<_> = chunks
             .into_iter()
-            .map(|chunk| s.spawn(move || chunk.into_iter().map(number_block).collect::<Vec<_>>()))
+            .map(|chunk| {
+                s.spawn(move || {
+                    // Blocks of one ledger hold about as many customers each (the id's hash
+                    // picks the block): each table is made the size of the last one (and an
+                    // eighth) rather than grown by doubling, rehashing at every step.
+                    let mut expect = (0, 0);
+                    let mut blocks = Vec::with_capacity(chunk.len());
+                    for p in chunk {
+                        let b = number_block(p, expect);
+                        expect = (b.ids.len(), b.ids.bytes_len());
+                        blocks.push(b);
+                    }
+                    blocks
+                })
+            })
             .collect();
         handles
             .into_iter()
@@ -732,8 +746,14 @@ fn number_customers(pending: Vec<Vec<Pending>>) -> Vec<Block> {
 }
 
 /// One block: its parts' rows in order, each id replaced by its index in the block's table.
-fn number_block(pending: Vec<Pending>) -> Block {
+/// `expect`: the ids and their bytes the table is made room for (about those of the last
+/// block).
+fn number_block(pending: Vec<Pending>, expect: (usize, usize)) -> Block {
     let mut ids = Interner::default();
+    if expect.0 > 0 {
+        let texts = expect.0 + expect.0 / 8;
+        ids.reserve(texts, expect.1.div_ceil(expect.0));
+    }
     let mut parts: Vec<Vec<Row>> = Vec::new();
     for part in pending {
         let Pending {
