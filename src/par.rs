@@ -29,8 +29,10 @@ pub(crate) fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() ->
 }
 
 /// Sorts `v` (an unstable sort: equal elements are indistinguishable for the `Copy` keys it
-/// is used on), the two halves on two threads and then merged when `v` is long.
-pub(crate) fn sort<T: Ord + Copy + Send>(mut v: Vec<T>) -> Vec<T> {
+/// is used on), the two halves on two threads and then merged when `v` is long: the first
+/// half of the output merged from the front on one thread while the second half is merged
+/// from the back on the other.
+pub(crate) fn sort<T: Ord + Copy + Send + Sync>(mut v: Vec<T>) -> Vec<T> {
     if threads_for(v.len()) == 1 {
         v.sort_unstable();
         return v;
@@ -39,20 +41,44 @@ pub(crate) fn sort<T: Ord + Copy + Send>(mut v: Vec<T>) -> Vec<T> {
     let (a, b) = v.split_at_mut(mid);
     join(|| a.sort_unstable(), || b.sort_unstable());
     let (a, b) = v.split_at(mid);
-    let mut out = Vec::with_capacity(v.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if b[j] < a[i] {
-            out.push(b[j]);
-            j += 1;
-        } else {
-            out.push(a[i]);
-            i += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
+    let mut out: Vec<T> = Vec::with_capacity(v.len());
+    let (front, back) = out.spare_capacity_mut()[..v.len()].split_at_mut(v.len() / 2);
+    join(|| merge_front(a, b, front), || merge_back(a, b, back));
+    // SAFETY: `merge_front` and `merge_back` wrote every element of `front` and `back`,
+    // which together are the first `v.len()` elements of `out`'s buffer.
+    unsafe { out.set_len(v.len()) };
     out
+}
+
+/// The first `out.len()` elements of the merge of sorted `a` and `b` (`a`'s first of equals).
+fn merge_front<T: Ord + Copy>(a: &[T], b: &[T], out: &mut [std::mem::MaybeUninit<T>]) {
+    let (mut i, mut j) = (0, 0);
+    for slot in out {
+        let take_b = i == a.len() || (j < b.len() && b[j] < a[i]);
+        slot.write(if take_b {
+            j += 1;
+            b[j - 1]
+        } else {
+            i += 1;
+            a[i - 1]
+        });
+    }
+}
+
+/// The last `out.len()` elements of the same merge as [`merge_front`]'s, taken from the back
+/// (`b`'s first of equals, as those come after `a`'s).
+fn merge_back<T: Ord + Copy>(a: &[T], b: &[T], out: &mut [std::mem::MaybeUninit<T>]) {
+    let (mut i, mut j) = (a.len(), b.len());
+    for slot in out.iter_mut().rev() {
+        let take_a = j == 0 || (i > 0 && b[j - 1] < a[i - 1]);
+        slot.write(if take_a {
+            i -= 1;
+            a[i]
+        } else {
+            j -= 1;
+            b[j]
+        });
+    }
 }
 
 #[cfg(test)]
