@@ -384,6 +384,7 @@ struct Work<'l> {
     start: Vec<u32>,
     grouped: Vec<Row>,
     scratch_u64: Vec<u64>,
+    hash_table: Vec<u64>,
     scratch_u32: Vec<u32>,
     products: Vec<u32>,
     days: Vec<i32>,
@@ -400,6 +401,7 @@ impl<'l> Work<'l> {
             start: Vec::new(),
             grouped: Vec::new(),
             scratch_u64: Vec::new(),
+            hash_table: Vec::new(),
             scratch_u32: Vec::new(),
             products: Vec::new(),
             days: Vec::new(),
@@ -417,6 +419,7 @@ impl<'l> Work<'l> {
             start,
             grouped,
             scratch_u64,
+            hash_table,
             scratch_u32,
             products,
             days,
@@ -496,7 +499,7 @@ impl<'l> Work<'l> {
                 continue;
             };
             let frequency = if ledger.has_invoice {
-                count_distinct(scratch_u64)
+                count_distinct_hashes(scratch_u64, hash_table)
             } else {
                 days.len()
             } as u32;
@@ -823,6 +826,41 @@ pub fn coefficient_of_variation(v: &[f64]) -> f64 {
 /// How many distinct values `v` holds (reordering it). An invoice's lines sit together, so
 /// runs of one value go first; a few values left are compared with each other, without
 /// the cost of a sort (a sort call per customer per column was ~5% of a large run's CPU).
+/// [`count_distinct`] for 64-bit hashes (the invoices'): past a few, counted in an open
+/// addressing table (`table`, reused) rather than by sorting them; a customer's invoice
+/// hashes are random, so the sort partitioned every one of them.
+fn count_distinct_hashes(v: &mut Vec<u64>, table: &mut Vec<u64>) -> usize {
+    v.dedup();
+    if v.len() <= 32 {
+        return count_distinct(v);
+    }
+    let bits = (2 * v.len()).next_power_of_two().trailing_zeros();
+    table.clear();
+    table.resize(1 << bits, 0);
+    let mask = table.len() - 1;
+    // 0 marks a free slot; a hash of 0 is counted apart.
+    let (mut count, mut zero) = (0, false);
+    for &h in v.iter() {
+        if h == 0 {
+            zero = true;
+            continue;
+        }
+        let mut at = (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize;
+        loop {
+            match table[at] {
+                0 => {
+                    table[at] = h;
+                    count += 1;
+                    break;
+                }
+                x if x == h => break,
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+    count + usize::from(zero)
+}
+
 fn count_distinct<T: Ord + Copy>(v: &mut Vec<T>) -> usize {
     v.dedup();
     if v.len() <= 16 {
@@ -1168,13 +1206,15 @@ mod tests {
 
     #[test]
     fn distinct_counts_agree_with_sort_and_dedup() {
-        // Lengths on both sides of the compare-without-sorting limit; few and many values,
-        // in runs and not; product codes under 64, above it, and none.
+        // Lengths on both sides of the compare-without-sorting limit and of the hash table's;
+        // few and many values (0 among them), in runs and not; product codes under 64, above
+        // it, and none.
         let mut next = crate::test_rng(0x2545_f491_4f6c_dd1du64);
-        let mut scratch = Vec::new();
+        let (mut scratch, mut table) = (Vec::new(), Vec::new());
         for case in 0..2000 {
-            let len = (next() % 40) as usize;
-            let spread = [2, 5, 70, 1 << 20][case % 4];
+            // Past 32 values (after runs are merged) the hashes' table counts them.
+            let len = (next() % if case % 3 == 0 { 300 } else { 40 }) as usize;
+            let spread = [2, 5, 70, 1 << 20, u64::MAX][case % 5];
             let mut v: Vec<u64> = Vec::new();
             while v.len() < len {
                 let x = next() % spread;
@@ -1192,6 +1232,11 @@ mod tests {
             want_codes.sort_unstable();
             want_codes.dedup();
             assert_eq!(count_distinct(&mut v.clone()), want.len(), "{v:?}");
+            assert_eq!(
+                count_distinct_hashes(&mut v.clone(), &mut table),
+                want.len(),
+                "{v:?}"
+            );
             assert_eq!(
                 distinct_codes(codes.iter().copied(), &mut scratch) as usize,
                 want_codes.len(),
