@@ -81,6 +81,13 @@ impl<'w> CsvOut<'w> {
         self
     }
 
+    /// [`CsvOut::int`] for an `i64`, by the digit loop of the fixed decimals.
+    pub fn int64(&mut self, v: i64) -> &mut Self {
+        self.sep();
+        push_int(&mut self.buf, v);
+        self
+    }
+
     pub fn opt_int(&mut self, v: Option<impl itoa::Integer>) -> &mut Self {
         match v {
             Some(v) => self.int(v),
@@ -241,9 +248,14 @@ fn digits_of<const D: usize>(buf: &mut Vec<u8>, v: u64, negative: bool) {
         4041424344454647484950515253545556575859\
         6061626364656667686970717273747576777879\
         8081828384858687888990919293949596979899";
-    let mut out = [0u8; 32];
-    let mut at = out.len();
-    let put_pair = |out: &mut [u8; 32], at: &mut usize, p: u64| {
+    // The text is built right to left, ending at `END`, and appended as the `COPY` bytes
+    // from its start: a copy of constant size (a few moves) instead of a `memcpy` call of
+    // the text's length, the surplus cut off after. A number is at most 21 characters.
+    const END: usize = 32;
+    const COPY: usize = 24;
+    let mut out = [0u8; END + COPY];
+    let mut at = END;
+    let put_pair = |out: &mut [u8; END + COPY], at: &mut usize, p: u64| {
         *at -= 2;
         let k = 2 * p as usize;
         out[*at..*at + 2].copy_from_slice(&PAIRS[k..k + 2]);
@@ -276,7 +288,14 @@ fn digits_of<const D: usize>(buf: &mut Vec<u8>, v: u64, negative: bool) {
         at -= 1;
         out[at] = b'-';
     }
-    buf.extend_from_slice(&out[at..]);
+    let len = buf.len() + (END - at);
+    buf.extend_from_slice(&out[at..at + COPY]);
+    buf.truncate(len);
+}
+
+/// An integer, as `itoa` writes it.
+pub fn push_int(buf: &mut Vec<u8>, v: i64) {
+    digits_of::<0>(buf, v.unsigned_abs(), v < 0);
 }
 
 /// `x` with `digits` decimals as a `String` (for the small tables).
@@ -323,6 +342,42 @@ mod tests {
         out.finish().unwrap();
         let expected: Vec<String> = mixed.iter().map(|&d| format_day(d)).collect();
         assert_eq!(String::from_utf8(w).unwrap(), expected.join(",") + "\n");
+    }
+
+    #[test]
+    fn integers_are_written_like_itoa() {
+        // Each number appended after text already in the buffer, which stays as it was.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut values = vec![
+            0,
+            1,
+            -1,
+            9,
+            10,
+            99,
+            100,
+            -100,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ];
+        values.extend((0..19).map(|k| 10i64.pow(k)));
+        values.extend((0..19).map(|k| -(10i64.pow(k)) + 1));
+        for _ in 0..5000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push((x as i64) >> (x % 64));
+        }
+        for v in values {
+            let mut buf = b"ab,".to_vec();
+            push_int(&mut buf, v);
+            assert_eq!(
+                String::from_utf8(buf).unwrap(),
+                format!("ab,{}", itoa::Buffer::new().format(v)),
+                "{v}"
+            );
+        }
     }
 
     #[test]
