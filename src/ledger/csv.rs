@@ -23,7 +23,8 @@ const PARALLEL_MIN_BYTES: u64 = 16 << 20;
 /// Reads one CSV file into the builder; returns its header.
 ///
 /// A large file is split at line breaks into one part per core, each parsed by its own
-/// thread into its own builder, and the parts are joined in file order. A split is only
+/// thread into its own builder, and the parts are joined in file order (a mapped file without
+/// quotes is shared out further as it is read: [`Shares`]). A split is only
 /// trusted when the part before it ends exactly there: a line break inside a quoted field
 /// makes the parts disagree, and the file is then read again by one thread. The SHA-256 of
 /// the whole file is taken by another thread from the same (cached) bytes.
@@ -105,9 +106,8 @@ pub(super) fn read(
     let bar = progress.bytes(&format!("reading {shown}"), bytes);
     bar.inc(data_start);
     let threads = crate::par::cores();
-    let splits = if threads > 1
-        && bytes - data_start >= b.opts.parallel_min_bytes.unwrap_or(PARALLEL_MIN_BYTES)
-    {
+    let parallel_min = b.opts.parallel_min_bytes.unwrap_or(PARALLEL_MIN_BYTES);
+    let splits = if threads > 1 && bytes - data_start >= parallel_min {
         split_points(path, data_start, bytes, threads)?
     } else {
         Vec::new()
@@ -126,32 +126,57 @@ pub(super) fn read(
     if !splits.is_empty() {
         let mut bounds = vec![data_start];
         bounds.extend(&splits);
-        let results: Vec<anyhow::Result<Option<PartResult>>> = std::thread::scope(|s| {
+        // A mapped file read by the plain reader is shared out as it goes: a thread done with
+        // its part reads the second half of what is left of another's (`Shares`).
+        let shares = match (plain, map.as_ref()) {
+            (true, Some(m)) => Some(Shares::new(&bounds, m.bytes().len(), parallel_min)),
+            _ => None,
+        };
+        let mut started: Vec<(u64, anyhow::Result<Option<PartResult>>)> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..bounds.len())
                 .map(|k| {
                     let (start, end) = (bounds[k], bounds.get(k + 1).copied());
                     let part = &part;
                     let opts = b.opts;
-                    let end_or_eof = end.unwrap_or(bytes);
                     let head = &head;
                     let map = map.as_ref();
+                    let shares = shares.as_ref();
                     s.spawn(move || {
-                        let mut local = Builder::new(opts);
-                        local.expect_rows(expected_rows(end_or_eof - start, head));
-                        if plain {
-                            let read = part.parse_plain(&mut local, start, end, map)?;
-                            return Ok(read.map(|(counts, boundary)| (local, counts, boundary)));
+                        let read = |start: u64, end: Option<u64>, share: Option<usize>| {
+                            let mut local = Builder::new(opts);
+                            local.expect_rows(expected_rows(
+                                end.unwrap_or(bytes).saturating_sub(start),
+                                head,
+                            ));
+                            if plain {
+                                let share = shares.zip(share);
+                                let read = part.parse_plain(&mut local, start, end, map, share)?;
+                                return Ok(read.map(|(counts, stop)| (local, counts, stop)));
+                            }
+                            let (counts, boundary) = part.parse(&mut local, start, end)?;
+                            Ok(Some((local, counts, boundary)))
+                        };
+                        let mut done = vec![(start, read(start, end, Some(k)))];
+                        while let Some((k, start, end)) =
+                            shares.and_then(|sh| map.and_then(|m| sh.steal(m.bytes())))
+                        {
+                            let (start, end) = (start as u64, end as u64);
+                            done.push((start, read(start, Some(end), Some(k))));
                         }
-                        let (counts, boundary) = part.parse(&mut local, start, end)?;
-                        Ok(Some((local, counts, boundary)))
+                        done
                     })
                 })
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().expect("a reader thread panicked"))
+                .flat_map(|h| h.join().expect("a reader thread panicked"))
                 .collect()
         });
+        started.sort_unstable_by_key(|(start, _)| *start);
+        // Every part's start but the first, for the check below.
+        let splits: Vec<u64> = started.iter().skip(1).map(|(start, _)| *start).collect();
+        let results: Vec<anyhow::Result<Option<PartResult>>> =
+            started.into_iter().map(|(_, r)| r).collect();
         // A later part that started inside a quoted field may fail to parse: that only means
         // the split was wrong. An error in the first part is an error of the file.
         // A part that met a quote (`None`) sends the whole file to the CSV reader.
@@ -188,7 +213,7 @@ pub(super) fn read(
             let mut local = Builder::new(b.opts);
             local.expect_rows(rows);
             read = part
-                .parse_plain(&mut local, data_start, None, map.as_ref())?
+                .parse_plain(&mut local, data_start, None, map.as_ref(), None)?
                 .map(|(c, _)| (local, c));
             if read.is_none() {
                 bar.set_position(data_start);
@@ -416,6 +441,7 @@ impl Part<'_> {
         start: u64,
         end: Option<u64>,
         map: Option<&Mapped>,
+        share: Option<(&Shares, usize)>,
     ) -> anyhow::Result<Option<PartEnd>> {
         let mut rows = Rows::new(self, b);
         let mut wide: Vec<(usize, usize)> = Vec::new();
@@ -428,7 +454,15 @@ impl Part<'_> {
             // map) gives an empty part, whose boundary then fails the check in `read`.
             let mut at = (start as usize).min(limit);
             loop {
-                let to = lines_end(bytes, at, PLAIN_CHUNK, limit);
+                // A shared part's end moves back when another thread takes its rest.
+                let (to, limit, stop) = match share {
+                    Some((shares, k)) => shares.claim(k, at, bytes),
+                    None => (
+                        lines_end(bytes, at, PLAIN_CHUNK, limit),
+                        limit,
+                        end.filter(|&e| e as usize == limit),
+                    ),
+                };
                 let clean = self.plain_lines(&bytes[at..to], &mut rows, b, &mut line, &mut wide);
                 self.bar.inc((to - at) as u64);
                 map.release(at, to);
@@ -436,7 +470,6 @@ impl Part<'_> {
                     return Ok(None);
                 }
                 if to == limit {
-                    let stop = end.filter(|&e| e as usize == limit);
                     return Ok(Some((rows.counts, stop.map(|e| (e, line)))));
                 }
                 at = to;
@@ -587,6 +620,96 @@ impl Part<'_> {
                 break;
             }
         }
+    }
+}
+
+/// The parts of a mapped file being read by the plain reader, shared by its threads. Each
+/// part's owner claims its next chunk of lines under the lock; a thread done with its own
+/// part takes the second half of what is left of the part with the most left (at a line
+/// start), when that is at least two chunks, as a new part: which thread finishes first
+/// depends on the hash's thread and the lines, and the one left alone ran on alone for up to
+/// a seventh of the read (10M-row ledger, perf timelines).
+struct Shares {
+    parts: std::sync::Mutex<Vec<Share>>,
+    /// The chunk claimed at a time.
+    chunk: usize,
+}
+
+/// One part: from `start`, read up to `claimed`, ending at `end` (the end of the file when
+/// `eof`).
+#[derive(Debug, Clone, Copy)]
+struct Share {
+    claimed: usize,
+    end: usize,
+    eof: bool,
+}
+
+impl Shares {
+    /// The parts starting at `bounds` in a file of `len` bytes. The chunk is
+    /// [`PLAIN_CHUNK`], or a fraction of `parallel_min` when that is set low (tests, to
+    /// share out small files).
+    fn new(bounds: &[u64], len: usize, parallel_min: u64) -> Shares {
+        let parts = bounds
+            .iter()
+            .enumerate()
+            .map(|(k, &start)| {
+                let end = bounds.get(k + 1).map_or(len, |&e| e as usize);
+                Share {
+                    claimed: start as usize,
+                    end,
+                    eof: k + 1 == bounds.len(),
+                }
+            })
+            .collect();
+        Shares {
+            parts: std::sync::Mutex::new(parts),
+            chunk: usize::try_from(parallel_min / 4)
+                .unwrap_or(usize::MAX)
+                .clamp(64, PLAIN_CHUNK),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Share>> {
+        self.parts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Claims part `k`'s next chunk of whole lines from `at`: its end, the part's end, and
+    /// where the part stops (`None` at the end of the file).
+    fn claim(&self, k: usize, at: usize, bytes: &[u8]) -> (usize, usize, Option<u64>) {
+        let mut parts = self.lock();
+        let p = &mut parts[k];
+        let to = lines_end(bytes, at, self.chunk, p.end);
+        p.claimed = to;
+        (to, p.end, (!p.eof).then_some(p.end as u64))
+    }
+
+    /// Takes the second half of the rest of the part with the most left as a new part:
+    /// its index, start and end (for the estimate of its rows: the part's own end, which
+    /// can move back in turn, is read from [`Shares::claim`]).
+    fn steal(&self, bytes: &[u8]) -> Option<(usize, usize, usize)> {
+        let mut parts = self.lock();
+        let (k, left) = parts
+            .iter()
+            .map(|p| p.end - p.claimed)
+            .enumerate()
+            .max_by_key(|&(_, left)| left)?;
+        if left < 2 * self.chunk {
+            return None;
+        }
+        let p = parts[k];
+        let mid = p.claimed + left / 2;
+        let split = mid + memchr::memchr(b'\n', &bytes[mid..p.end])? + 1;
+        if split >= p.end {
+            return None;
+        }
+        parts[k].end = split;
+        parts[k].eof = false;
+        parts.push(Share {
+            claimed: split,
+            end: p.end,
+            eof: p.eof,
+        });
+        Some((parts.len() - 1, split, p.end))
     }
 }
 
@@ -959,6 +1082,58 @@ impl Read for Counting<'_> {
 #[cfg(test)]
 mod tests {
     use super::sniff;
+
+    #[test]
+    fn shared_parts_cover_the_file_in_whole_lines() {
+        // Two parts of a file of lines of every length; part 0's owner claims a chunk, then
+        // threads done with their own take halves of the rest, then every part is claimed
+        // to its end. The parts stay contiguous, start at line starts and end where the next
+        // starts; only the last ends at the end of the file.
+        let mut bytes = Vec::new();
+        for i in 0..400 {
+            bytes.extend(std::iter::repeat_n(b'x', i % 37));
+            bytes.push(b'\n');
+        }
+        let mid = bytes.len() / 2;
+        let mid = mid + bytes[mid..].iter().position(|&c| c == b'\n').unwrap() + 1;
+        let shares = super::Shares::new(&[0, mid as u64], bytes.len(), 1024);
+        assert_eq!(shares.chunk, 256);
+        let (to, end, stop) = shares.claim(0, 0, &bytes);
+        assert!(to >= 256 && bytes[to - 1] == b'\n' && end == mid && stop == Some(mid as u64));
+        let mut starts = vec![0, mid];
+        while let Some((k, start, end)) = shares.steal(&bytes) {
+            assert_eq!(bytes[start - 1], b'\n');
+            assert!(end > start && k == starts.len());
+            starts.push(start);
+        }
+        // Nothing is taken from a part with less than two chunks left.
+        assert!(shares
+            .lock()
+            .iter()
+            .all(|p| p.end - p.claimed < 2 * shares.chunk));
+        starts.sort_unstable();
+        let parts = shares.lock().clone();
+        for (k, p) in parts.iter().enumerate() {
+            let start = if k == 0 { to } else { p.claimed };
+            let (mut at, mut last) = (start, None);
+            while at < p.end {
+                let (next, end, stop) = shares.claim(k, at, &bytes);
+                assert!(next > at && next <= end && bytes[next - 1] == b'\n');
+                (at, last) = (next, Some(stop));
+            }
+            let end = at;
+            let stop = last.unwrap_or((!p.eof).then_some(end as u64));
+            if end == bytes.len() {
+                assert_eq!(stop, None);
+            } else {
+                // The part ends where the next one starts.
+                assert_eq!(stop, Some(end as u64));
+                assert!(starts.contains(&end));
+            }
+        }
+        assert_eq!(parts.iter().filter(|p| p.eof).count(), 1);
+        assert!(starts.len() > 3, "halves were taken: {starts:?}");
+    }
 
     #[test]
     fn line_starts_are_found_whatever_the_pieces() {
