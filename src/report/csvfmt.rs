@@ -74,21 +74,20 @@ impl<'w> CsvOut<'w> {
         self
     }
 
-    pub fn int(&mut self, v: impl itoa::Integer) -> &mut Self {
+    /// An integer: by the digit loop of the fixed decimals ([`push_int`]), or by `itoa` for
+    /// one beyond `i64`.
+    pub fn int<I: itoa::Integer + TryInto<i64> + Copy>(&mut self, v: I) -> &mut Self {
         self.sep();
-        self.buf
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        match v.try_into() {
+            Ok(v) => push_int(&mut self.buf, v),
+            Err(_) => self
+                .buf
+                .extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+        }
         self
     }
 
-    /// [`CsvOut::int`] for an `i64`, by the digit loop of the fixed decimals.
-    pub fn int64(&mut self, v: i64) -> &mut Self {
-        self.sep();
-        push_int(&mut self.buf, v);
-        self
-    }
-
-    pub fn opt_int(&mut self, v: Option<impl itoa::Integer>) -> &mut Self {
+    pub fn opt_int<I: itoa::Integer + TryInto<i64> + Copy>(&mut self, v: Option<I>) -> &mut Self {
         match v {
             Some(v) => self.int(v),
             None => self.text(""),
@@ -378,6 +377,17 @@ mod tests {
                 "{v}"
             );
         }
+        // Through the line builder, every integer type, one beyond `i64` by `itoa`.
+        let mut w = Vec::new();
+        let mut out = CsvOut::new(&mut w);
+        out.int(u64::MAX).int(7u32).int(-5i64).int(usize::MAX);
+        out.opt_int(None::<u8>).opt_int(Some(i64::MIN));
+        out.end().unwrap();
+        out.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(w).unwrap(),
+            format!("{},7,-5,{},,{}\n", u64::MAX, usize::MAX, i64::MIN)
+        );
     }
 
     #[test]

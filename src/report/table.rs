@@ -192,7 +192,7 @@ impl Sink for CsvOut<'_> {
         CsvOut::text(self, s)
     }
     fn int(&mut self, v: i64) -> &mut Self {
-        CsvOut::int64(self, v)
+        CsvOut::int(self, v)
     }
     fn fixed(&mut self, x: f64, digits: u32) -> &mut Self {
         CsvOut::fixed(self, x, digits)
