@@ -142,26 +142,26 @@ pub(super) fn read(
                     let map = map.as_ref();
                     let shares = shares.as_ref();
                     s.spawn(move || {
-                        let read = |start: u64, end: Option<u64>, share: Option<usize>| {
+                        let read = |start: u64, end: Option<u64>, share: usize| {
                             let mut local = Builder::new(opts);
                             local.expect_rows(expected_rows(
                                 end.unwrap_or(bytes).saturating_sub(start),
                                 head,
                             ));
                             if plain {
-                                let share = shares.zip(share);
+                                let share = shares.map(|sh| (sh, share));
                                 let read = part.parse_plain(&mut local, start, end, map, share)?;
                                 return Ok(read.map(|(counts, stop)| (local, counts, stop)));
                             }
                             let (counts, boundary) = part.parse(&mut local, start, end)?;
                             Ok(Some((local, counts, boundary)))
                         };
-                        let mut done = vec![(start, read(start, end, Some(k)))];
+                        let mut done = vec![(start, read(start, end, k))];
                         while let Some((k, start, end)) =
                             shares.and_then(|sh| map.and_then(|m| sh.steal(m.bytes())))
                         {
                             let (start, end) = (start as u64, end as u64);
-                            done.push((start, read(start, Some(end), Some(k))));
+                            done.push((start, read(start, Some(end), k)));
                         }
                         done
                     })
@@ -635,8 +635,8 @@ struct Shares {
     chunk: usize,
 }
 
-/// One part: from `start`, read up to `claimed`, ending at `end` (the end of the file when
-/// `eof`).
+/// One part: claimed (taken to be read by its owner) up to `claimed`, ending at `end` (the
+/// end of the file when `eof`).
 #[derive(Debug, Clone, Copy)]
 struct Share {
     claimed: usize,
