@@ -153,7 +153,7 @@ fn render<D: Draw>(
 
 /// A chart's pixels as a PNG. Compressed at zlib's fastest level: the library's default level
 /// took ~0.25 G instructions for one run's charts (four times the rest of the reports of a
-/// 100k-customer ledger) for files 1.7 times smaller. Each row is filtered by `Up` when it
+/// 100k-customer ledger) for files 1.6 times smaller. Each row is filtered by `Up` when it
 /// repeats the row above (all zeros), else by `Sub` (each byte less the byte of the pixel on
 /// its left), which leaves the long runs of a chart's flat areas.
 fn encode_png(rgb: &[u8]) -> anyhow::Result<Vec<u8>> {
