@@ -251,6 +251,43 @@ mod tests {
     }
 
     #[test]
+    fn a_large_table_finds_exactly_its_texts() {
+        // Past SMALL texts a lookup goes through the hash table, where texts of up to 16
+        // bytes are compared by their key words: texts sharing their first or last 8 bytes,
+        // zero bytes among them, and every length from 0 to 24.
+        let mut x = 7u64;
+        let mut text = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = (x >> 59) as usize % 25;
+            (0..len)
+                .map(|k| match x >> (2 * k % 60) & 3 {
+                    0 => 'a',
+                    1 => '\0',
+                    _ => 'b',
+                })
+                .collect::<String>()
+        };
+        let mut i = Interner::default();
+        let mut texts: Vec<String> = Vec::new();
+        for _ in 0..400 {
+            let t = text();
+            let expected = texts.iter().position(|s| *s == t).map(|k| k as u32);
+            assert_eq!(i.find_bytes(t.as_bytes()), expected, "{t:?}");
+            if expected.is_none() {
+                texts.push(t.clone());
+            }
+            assert_eq!(i.intern(&t), expected.unwrap_or(texts.len() as u32 - 1));
+        }
+        assert!(texts.len() > SMALL, "the hash table is tested");
+        for (k, t) in texts.iter().enumerate() {
+            assert_eq!(i.lookup(t), Some(k as u32));
+            assert_eq!(i.get(k as u32), t);
+        }
+    }
+
+    #[test]
     fn the_same_text_gets_the_same_index() {
         let mut i = Interner::default();
         assert_eq!(i.intern("C1"), 0);
