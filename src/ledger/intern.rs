@@ -218,32 +218,32 @@ impl Interner {
 mod tests {
     use super::*;
 
+    /// A text of 0 to 24 characters over `letters` (at most four), from `next`.
+    fn random_text(next: &mut impl FnMut() -> u64, letters: &[char]) -> String {
+        let x = next();
+        let len = (x >> 59) as usize % 25;
+        (0..len)
+            .map(|k| letters[(x >> (2 * k % 58) & 3) as usize % letters.len()])
+            .collect()
+    }
+
     #[test]
     fn a_short_table_finds_exactly_its_texts() {
         // Texts over a two-letter alphabet: shared prefixes and tails, every length from
         // 0 to 24, against a search of the texts in order.
-        let mut x = 3u64;
-        let mut text = || {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let len = (x >> 59) as usize % 25;
-            (0..len)
-                .map(|k| if x >> k & 1 == 1 { 'a' } else { 'b' })
-                .collect::<String>()
-        };
+        let mut next = crate::test_rng(3);
         for _ in 0..50 {
             let mut i = Interner::default();
             let mut texts: Vec<String> = Vec::new();
             for _ in 0..SMALL {
-                let t = text();
+                let t = random_text(&mut next, &['a', 'b']);
                 if !texts.contains(&t) {
                     texts.push(t.clone());
                 }
                 i.intern(&t);
             }
             for _ in 0..200 {
-                let t = text();
+                let t = random_text(&mut next, &['a', 'b']);
                 let expected = texts.iter().position(|s| *s == t).map(|k| k as u32);
                 assert_eq!(i.find_bytes(t.as_bytes()), expected, "{t:?} in {texts:?}");
             }
@@ -252,27 +252,14 @@ mod tests {
 
     #[test]
     fn a_large_table_finds_exactly_its_texts() {
-        // Past SMALL texts a lookup goes through the hash table, where texts of up to 16
-        // bytes are compared by their key words: texts sharing their first or last 8 bytes,
-        // zero bytes among them, and every length from 0 to 24.
-        let mut x = 7u64;
-        let mut text = || {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let len = (x >> 59) as usize % 25;
-            (0..len)
-                .map(|k| match x >> (2 * k % 60) & 3 {
-                    0 => 'a',
-                    1 => '\0',
-                    _ => 'b',
-                })
-                .collect::<String>()
-        };
+        // Past SMALL texts a lookup goes through the hash table, where a text of up to 16
+        // bytes is compared with the bytes kept in its slot: texts sharing their first or
+        // last 8 bytes, zero bytes among them, every length from 0 to 24.
+        let mut next = crate::test_rng(7);
         let mut i = Interner::default();
         let mut texts: Vec<String> = Vec::new();
         for _ in 0..400 {
-            let t = text();
+            let t = random_text(&mut next, &['a', '\0', 'b']);
             let expected = texts.iter().position(|s| *s == t).map(|k| k as u32);
             assert_eq!(i.find_bytes(t.as_bytes()), expected, "{t:?}");
             if expected.is_none() {
