@@ -823,9 +823,6 @@ pub fn coefficient_of_variation(v: &[f64]) -> f64 {
     var.sqrt() / mean
 }
 
-/// How many distinct values `v` holds (reordering it). An invoice's lines sit together, so
-/// runs of one value go first; a few values left are compared with each other, without
-/// the cost of a sort (a sort call per customer per column was ~5% of a large run's CPU).
 /// [`count_distinct`] for 64-bit hashes (the invoices'): past a few, counted in an open
 /// addressing table (`table`, reused) rather than by sorting them; a customer's invoice
 /// hashes are random, so the sort partitioned every one of them.
@@ -860,6 +857,9 @@ fn count_distinct_hashes(v: &mut Vec<u64>, table: &mut Vec<u64>) -> usize {
     count + usize::from(zero)
 }
 
+/// How many distinct values `v` holds (reordering it). An invoice's lines sit together, so
+/// runs of one value go first; a few values left are compared with each other, without
+/// the cost of a sort (a sort call per customer per column was ~5% of a large run's CPU).
 fn count_distinct<T: Ord + Copy>(v: &mut Vec<T>) -> usize {
     v.dedup();
     if v.len() <= 16 {
