@@ -508,8 +508,9 @@ impl<'o> Builder<'o> {
                     value: String::from_utf8_lossy(id).into_owned(),
                     reason: "too many distinct customer ids for one run (over 4 GB of ids)".into(),
                 })?;
+                // The length (at most MAX_ID_BYTES) in two bytes, then the id.
                 ids.extend_from_slice(&(id.len() as u16).to_le_bytes());
-                ids.extend_from_slice(id);
+                extend_short(ids, id);
                 // The block's next id goes in the next cache line sooner or later: loaded
                 // now, long before (256 blocks take turns), it is there when written.
                 crate::hint::prefetch(ids.as_ptr().wrapping_add(ids.len() + 64));
@@ -807,7 +808,7 @@ impl Block {
 fn check_id(id: &[u8]) -> Result<(), (String, String)> {
     // Most ids are short printable ASCII: one pass over the bytes settles them without the
     // UTF-8 decoder (a call per id-run was ~2% of a large run's CPU).
-    if !id.is_empty() && id.len() <= MAX_ID_BYTES && id.iter().all(|&c| (b' '..0x7f).contains(&c)) {
+    if !id.is_empty() && id.len() <= MAX_ID_BYTES && printable(id) {
         return Ok(());
     }
     match std::str::from_utf8(id) {
@@ -855,7 +856,7 @@ impl<T: Copy> Last<T> {
 
     pub(crate) fn set(&mut self, bytes: &[u8], value: T) {
         self.bytes.clear();
-        self.bytes.extend_from_slice(bytes);
+        extend_short(&mut self.bytes, bytes);
         self.value = Some(value);
     }
 
@@ -881,6 +882,56 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
         _ => a == b,
     }
+}
+
+/// The bytes of a text of at most 16 bytes as one little-endian integer (byte `i` in bits
+/// `8i..8i+8`, zeros past its end), read in at most two overlapping loads; `None` if longer.
+#[inline]
+fn short_le(b: &[u8]) -> Option<u128> {
+    let n = b.len();
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8"));
+    let half = |at: usize| u32::from_le_bytes(b[at..at + 4].try_into().expect("4"));
+    // The second load's bytes shifted to their place; where the loads overlap, both hold
+    // the same bytes.
+    Some(match n {
+        8..=16 => u128::from(word(0)) | u128::from(word(n - 8)) << (8 * (n - 8)),
+        4..=7 => u128::from(half(0)) | u128::from(half(n - 4)) << (8 * (n - 4)),
+        0..=3 => b.iter().rev().fold(0, |v, &c| v << 8 | u128::from(c)),
+        _ => return None,
+    })
+}
+
+/// `dst.extend_from_slice(src)` for the short texts appended on most rows (ids, the last
+/// row's fields) without a call to the C library's `memcpy`: a text of up to 16 bytes goes
+/// in as one 16-byte store and the length is cut back to its own.
+#[inline]
+fn extend_short(dst: &mut Vec<u8>, src: &[u8]) {
+    match short_le(src) {
+        Some(v) => {
+            let end = dst.len() + src.len();
+            dst.extend_from_slice(&v.to_le_bytes());
+            dst.truncate(end);
+        }
+        None => dst.extend_from_slice(src),
+    }
+}
+
+/// Whether every byte of `b` is printable ASCII (a space to `~`): for a text of up to 16
+/// bytes, sixteen bytes at once (the bytes past its end counted as spaces).
+#[inline]
+fn printable(b: &[u8]) -> bool {
+    const BYTES: u128 = u128::MAX / 0xff; // 0x0101…01
+    const HIGH: u128 = BYTES * 0x80;
+    let Some(v) = short_le(b) else {
+        return b.iter().all(|&c| (b' '..0x7f).contains(&c));
+    };
+    let v = match b.len() {
+        16 => v,
+        n => v | (BYTES * 0x20) << (8 * n),
+    };
+    // With no high bit set, adding 0x60 to a byte sets it if the byte is 0x20 or more, and
+    // adding 1 sets it if the byte is 0x7f; neither carries into the next byte.
+    v & HIGH == 0 && (v + BYTES * 0x60) & HIGH == HIGH && (v + BYTES) & HIGH == 0
 }
 
 fn trim(b: &[u8]) -> &[u8] {
@@ -919,7 +970,45 @@ pub fn hash64(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{check_id, same_bytes, Last, MAX_ID_BYTES};
+    use super::{check_id, extend_short, printable, same_bytes, Last, MAX_ID_BYTES};
+
+    #[test]
+    fn printable_is_the_byte_test_at_every_length_position_and_value() {
+        for n in 0..=20 {
+            let base: Vec<u8> = (0..n).map(|i| b'A' + (i % 26) as u8).collect();
+            assert!(printable(&base), "length {n}");
+            for at in 0..n {
+                for c in 0..=255u8 {
+                    let mut b = base.clone();
+                    b[at] = c;
+                    assert_eq!(
+                        printable(&b),
+                        (b' '..0x7f).contains(&c),
+                        "length {n}, byte {c:#x} at {at}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn extend_short_appends_exactly_the_bytes() {
+        let mut next = crate::test_rng(0x51ed_270b_2745_49d3);
+        for n in 0..=40 {
+            let src: Vec<u8> = (0..n).map(|_| next() as u8).collect();
+            // After 0..=20 bytes already there, with no room to spare and with room.
+            for before in 0..=20 {
+                for spare in [0, 3, 64] {
+                    let mut dst: Vec<u8> = Vec::with_capacity(before + spare);
+                    dst.extend((0..before).map(|i| i as u8 ^ 0xa5));
+                    let mut want = dst.clone();
+                    want.extend_from_slice(&src);
+                    extend_short(&mut dst, &src);
+                    assert_eq!(dst, want, "{n} bytes after {before}, {spare} spare");
+                }
+            }
+        }
+    }
 
     #[test]
     fn ids_are_checked_alike_on_the_ascii_path_and_the_decoder_path() {
