@@ -53,7 +53,7 @@ pub enum InputError {
     },
 
     /// Rows that could not be read, without `--skip-bad-rows`: the first few, and how many in all.
-    #[error("{}\n{total} bad rows in all{}; use --skip-bad-rows to write them to rejects.csv and go on", shown.join("\n"), if *total > shown.len() { format!(" (the first {} are listed)", shown.len()) } else { String::new() })]
+    #[error("{}\n{}", shown.join("\n"), bad_rows_summary(*total, shown.len()))]
     BadRows { shown: Vec<String>, total: usize },
 
     /// Nothing left to score.
@@ -63,6 +63,20 @@ pub enum InputError {
     /// A file that cannot be read as the format it claims to be.
     #[error("{path}: {message}")]
     Format { path: PathBuf, message: String },
+}
+
+/// The last line of [`InputError::BadRows`]: how many rows were bad, how many of them are
+/// listed, and how to go on without them.
+fn bad_rows_summary(total: usize, shown: usize) -> String {
+    if total == 1 {
+        return "1 bad row in all; use --skip-bad-rows to write it to rejects.csv and go on".into();
+    }
+    let listed = if total > shown {
+        format!(" (the first {shown} are listed)")
+    } else {
+        String::new()
+    };
+    format!("{total} bad rows in all{listed}; use --skip-bad-rows to write them to rejects.csv and go on")
 }
 
 impl InputError {

@@ -6,6 +6,7 @@ mod common;
 use std::fs;
 
 use common::{custscore, manifest, score_ok, testdata, Table};
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 
 #[test]
@@ -53,6 +54,33 @@ fn bad_rows_fail_naming_file_line_column_and_value() {
         ))
         .stderr(contains("5 bad rows in all"));
     assert!(!tmp.path().join("o").join("scores.csv").exists());
+}
+
+#[test]
+fn one_bad_row_is_counted_in_the_singular() {
+    let tmp = tempfile::tempdir().unwrap();
+    let l = tmp.path().join("l.csv");
+    fs::write(
+        &l,
+        "customer_id,date,amount\nA,2025-01-01,10\nB,2025-01-02,x\n",
+    )
+    .unwrap();
+    custscore()
+        .args([
+            "score",
+            l.to_str().unwrap(),
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "l.csv line 3, column \"amount\": amount \"x\" is not a number",
+        ))
+        .stderr(contains(
+            "1 bad row in all; use --skip-bad-rows to write it to rejects.csv and go on",
+        ))
+        .stderr(contains("rows in all").not());
 }
 
 #[test]
