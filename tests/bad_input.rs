@@ -9,20 +9,24 @@ use common::{custscore, manifest, score_ok, testdata, Table};
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 
-#[test]
-fn rejects_a_ledger_without_an_amount_column() {
+/// Runs `score` on a ledger `l.csv` of `text` and checks that it fails as bad input
+/// (exit code 2) without writing a report.
+fn score_fails_on(text: &str) -> assert_cmd::assert::Assert {
     let tmp = tempfile::tempdir().unwrap();
     let l = tmp.path().join("l.csv");
-    fs::write(&l, "customer_id,date,total\nC1,2025-01-01,5\n").unwrap();
-    custscore()
-        .args([
-            "score",
-            l.to_str().unwrap(),
-            "--out",
-            tmp.path().join("o").to_str().unwrap(),
-        ])
+    fs::write(&l, text).unwrap();
+    let out = tmp.path().join("o");
+    let assert = custscore()
+        .args(["score", l.to_str().unwrap(), "--out", out.to_str().unwrap()])
         .assert()
-        .code(2)
+        .code(2);
+    assert!(!out.join("scores.csv").exists());
+    assert
+}
+
+#[test]
+fn rejects_a_ledger_without_an_amount_column() {
+    score_fails_on("customer_id,date,total\nC1,2025-01-01,5\n")
         .stderr(contains("l.csv: no column for the amount role"))
         .stderr(contains("\"total\""))
         .stderr(contains("--columns amount=NAME"));
@@ -58,22 +62,7 @@ fn bad_rows_fail_naming_file_line_column_and_value() {
 
 #[test]
 fn one_bad_row_is_counted_in_the_singular() {
-    let tmp = tempfile::tempdir().unwrap();
-    let l = tmp.path().join("l.csv");
-    fs::write(
-        &l,
-        "customer_id,date,amount\nA,2025-01-01,10\nB,2025-01-02,x\n",
-    )
-    .unwrap();
-    custscore()
-        .args([
-            "score",
-            l.to_str().unwrap(),
-            "--out",
-            tmp.path().join("o").to_str().unwrap(),
-        ])
-        .assert()
-        .code(2)
+    score_fails_on("customer_id,date,amount\nA,2025-01-01,10\nB,2025-01-02,x\n")
         .stderr(contains(
             "l.csv line 3, column \"amount\": amount \"x\" is not a number",
         ))
@@ -85,22 +74,11 @@ fn one_bad_row_is_counted_in_the_singular() {
 
 #[test]
 fn only_the_first_ten_bad_rows_are_listed_with_the_count_of_the_rest() {
-    let tmp = tempfile::tempdir().unwrap();
-    let l = tmp.path().join("l.csv");
     let mut text = String::from("customer_id,date,amount\n");
     for i in 0..25 {
         text.push_str(&format!("C{i},2025-01-01,x{i}\n"));
     }
-    fs::write(&l, text).unwrap();
-    let out = custscore()
-        .args([
-            "score",
-            l.to_str().unwrap(),
-            "--out",
-            tmp.path().join("o").to_str().unwrap(),
-        ])
-        .assert()
-        .code(2);
+    let out = score_fails_on(&text);
     let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert_eq!(stderr.matches("is not a number").count(), 10, "{stderr}");
     assert!(
