@@ -178,7 +178,8 @@ impl Attributes {
     }
 }
 
-/// A CSV attributes file as header and records (decoded with `encoding`, else UTF-8 only).
+/// A CSV attributes file as header and records (decoded with `encoding`, or as UTF-16 when
+/// it starts with that byte-order mark, else UTF-8 only).
 #[allow(clippy::type_complexity)]
 fn read_csv(
     path: &Path,
@@ -186,8 +187,10 @@ fn read_csv(
     encoding: Option<&'static encoding_rs::Encoding>,
 ) -> anyhow::Result<(Vec<String>, Vec<(String, Vec<String>)>)> {
     let decoded;
+    let encoding = crate::ledger::bom_encoding(bytes).or(encoding);
     let text: &[u8] = match encoding.filter(|e| *e != encoding_rs::UTF_8) {
         Some(enc) => {
+            // A byte-order mark wins over `encoding`, as for the ledger.
             decoded = enc.decode(bytes).0.into_owned();
             decoded.as_bytes()
         }
@@ -219,4 +222,30 @@ fn read_csv(
         ));
     }
     Ok((header, records))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Attributes;
+
+    #[test]
+    fn a_utf16_file_is_read_by_its_byte_order_mark() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("attributes.txt");
+        let text = "客户编号\tname\tindustry\tsize\r\nC1\t华为 有限公司\t制造业\t5000\r\n";
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        std::fs::write(&path, &bytes).unwrap();
+        // An --encoding that the mark contradicts is overruled, as for a ledger.
+        for encoding in [None, Some(encoding_rs::GBK)] {
+            let a = Attributes::read(&path, None, encoding, None).unwrap();
+            let c1 = a.get("C1").expect("C1 read");
+            assert_eq!(c1.name.as_deref(), Some("华为 有限公司"));
+            assert_eq!(c1.industry.as_deref(), Some("制造业"));
+            assert_eq!(c1.size, Some(5000.0));
+        }
+        // Without the mark the same bytes are not UTF-8: refused, not misread.
+        std::fs::write(&path, &bytes[2..]).unwrap();
+        assert!(Attributes::read(&path, None, None, None).is_err());
+    }
 }

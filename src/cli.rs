@@ -255,7 +255,7 @@ pub struct LedgerArgs {
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
 
-    /// Encoding of the CSV files when not UTF-8: gbk, gb18030, big5, shift_jis, utf-16le, windows-1252, …
+    /// Encoding of the CSV files when not UTF-8: gbk, gb18030, big5, shift_jis, utf-16le, windows-1252, … (a file with a UTF-16 byte-order mark is read as UTF-16 without it)
     #[arg(long, value_name = "NAME")]
     pub encoding: Option<String>,
 

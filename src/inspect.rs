@@ -98,12 +98,13 @@ pub fn render(p: &Profile) -> String {
     for (input, unused) in p.inputs.iter().zip(&p.unused_columns) {
         let _ = writeln!(
             t,
-            "{} ({}{}, {} bytes{}): {} rows",
+            "{} ({}{}{}, {} bytes{}): {} rows",
             input.path,
             input.format,
             input
                 .compression
                 .map_or(String::new(), |c| format!(", {c}")),
+            input.encoding.map_or(String::new(), |e| format!(", {e}")),
             input.bytes,
             input
                 .delimiter

@@ -615,6 +615,39 @@ fn prospects_are_likely_when_referred_by_a_key_account_or_like_key_accounts() {
 }
 
 #[test]
+fn a_utf16_ledger_is_known_by_its_byte_order_mark() {
+    // What Excel's "Unicode Text" writes: UTF-16LE with a byte-order mark, tabs, CRLF. The
+    // rows are chinese_headers_bom.csv's; the header's 类 is the bytes 7B 7C (a pipe).
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = testdata("unicode_text_utf16.txt");
+    let expected = tmp.path().join("utf8");
+    score_ok(&[&testdata("chinese_headers_bom.csv")], &expected, &[]);
+    let expected = std::fs::read(expected.join("scores.csv")).unwrap();
+
+    let le = tmp.path().join("le");
+    score_ok(&[&fixture], &le, &[]);
+    assert_eq!(std::fs::read(le.join("scores.csv")).unwrap(), expected);
+    let input = &manifest(&le)["inputs"][0];
+    assert_eq!(input["encoding"], "UTF-16LE");
+    assert_eq!(input["delimiter"], "tab");
+    assert_eq!(input["columns"]["product"], "产品类别");
+
+    // The same text big-endian; and a mark wins over an --encoding that contradicts it.
+    let be_file = tmp.path().join("be.txt");
+    let bytes = std::fs::read(&fixture).unwrap();
+    let swapped: Vec<u8> = bytes.chunks(2).flat_map(|p| [p[1], p[0]]).collect();
+    std::fs::write(&be_file, swapped).unwrap();
+    let be = tmp.path().join("be");
+    score_ok(&[&be_file], &be, &["--encoding", "gbk"]);
+    assert_eq!(std::fs::read(be.join("scores.csv")).unwrap(), expected);
+    assert_eq!(manifest(&be)["inputs"][0]["encoding"], "UTF-16BE");
+    // A UTF-8 ledger's manifest names no encoding.
+    assert!(manifest(&le.with_file_name("utf8"))["inputs"][0]
+        .get("encoding")
+        .is_none());
+}
+
+#[test]
 fn a_gbk_ledger_is_read_with_encoding_gbk_and_refused_without() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");

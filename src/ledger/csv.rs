@@ -42,8 +42,14 @@ pub(super) fn read(
     let file = File::open(path).with_context(|| format!("cannot open ledger {shown}"))?;
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     let head = read_head(path)?;
-    let delimiter = b.opts.delimiter.unwrap_or_else(|| sniff(&head));
-    let encoding = b.opts.encoding.filter(|e| *e != encoding_rs::UTF_8);
+    let encoding = bom_encoding(&head)
+        .or(b.opts.encoding)
+        .filter(|e| *e != encoding_rs::UTF_8);
+    let delimiter = b.opts.delimiter.unwrap_or_else(|| match encoding {
+        // Sniffed on the text: a UTF-16 character's bytes can look like a delimiter.
+        Some(enc) => sniff(enc.decode_without_bom_handling(&head).0.as_bytes()),
+        None => sniff(&head),
+    });
     if encoding.is_none() {
         check_utf8(name, &head)?;
     }
@@ -56,6 +62,7 @@ pub(super) fn read(
         let bar = progress.bytes(&format!("reading {shown}"), bytes);
         let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
             .encoding(Some(enc))
+            .bom_override(true)
             .build(Counting {
                 inner: file,
                 bar: &bar,
@@ -77,6 +84,9 @@ pub(super) fn read(
         b.absorb(local, 0);
         bar.finish_and_clear();
         finish_input(b, hasher, &shown, bytes, counts, delimiter, &cols)?;
+        if let Some(input) = b.ledger.inputs.last_mut() {
+            input.encoding = Some(enc.name());
+        }
         return Ok(header);
     }
 
@@ -257,6 +267,7 @@ fn finish_input(
         delimiter: Some(delimiter_name(delimiter)),
         columns: cols.names.iter().cloned().collect(),
         compression: None,
+        encoding: None,
         header: Vec::new(),
     });
     Ok(())
@@ -286,6 +297,17 @@ fn read_header<R: Read>(rdr: &mut csv::Reader<R>, shown: &str) -> anyhow::Result
             String::from_utf8_lossy(f).trim().to_string()
         })
         .collect())
+}
+
+/// The encoding a UTF-16 byte-order mark at the start of `head` shows (Excel's "Unicode
+/// Text" is UTF-16LE with one): such a file is read as UTF-16 without `--encoding`, and
+/// whatever `--encoding` says. A UTF-8 mark is dropped with the header.
+pub(crate) fn bom_encoding(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    match head {
+        [0xFF, 0xFE, ..] => Some(encoding_rs::UTF_16LE),
+        [0xFE, 0xFF, ..] => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    }
 }
 
 /// Refuses a file whose first 64 KiB are not UTF-8, naming the line and suggesting

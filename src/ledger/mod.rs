@@ -13,8 +13,8 @@
 
 mod columns;
 mod csv;
-pub(crate) use self::csv::check_utf8;
 pub use self::csv::sniff as sniff_delimiter;
+pub(crate) use self::csv::{bom_encoding, check_utf8};
 mod digest;
 mod intern;
 mod mapped;
@@ -97,6 +97,10 @@ pub struct InputStats {
     /// the compressed file as given (the rows were read from a decompressed copy).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compression: Option<&'static str>,
+    /// The encoding a CSV file was read in when it is not UTF-8 (`--encoding`, or UTF-16
+    /// known by its byte-order mark).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
     /// The file's whole header (CSV) or column names (Parquet, a sheet), as read.
     #[serde(skip)]
     pub header: Vec<String>,

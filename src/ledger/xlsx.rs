@@ -249,6 +249,7 @@ pub(super) fn read(
         delimiter: None,
         columns: cols.names.iter().cloned().collect(),
         compression: None,
+        encoding: None,
         header: Vec::new(),
     });
     Ok(sheet.header)
