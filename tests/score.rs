@@ -616,8 +616,9 @@ fn prospects_are_likely_when_referred_by_a_key_account_or_like_key_accounts() {
 
 #[test]
 fn a_utf16_ledger_is_known_by_its_byte_order_mark() {
-    // What Excel's "Unicode Text" writes: UTF-16LE with a byte-order mark, tabs, CRLF. The
-    // rows are chinese_headers_bom.csv's; the header's 类 is the bytes 7B 7C (a pipe).
+    // What Excel's "Unicode Text" writes in a Chinese locale: UTF-16LE with a byte-order
+    // mark, tabs, CRLF, dates as 2025/1/2. The rows are chinese_headers_bom.csv's; the
+    // header's 类 is the bytes 7B 7C (a pipe).
     let tmp = tempfile::tempdir().unwrap();
     let fixture = testdata("unicode_text_utf16.txt");
     let expected = tmp.path().join("utf8");

@@ -14,7 +14,9 @@ pub const MAX_YEAR: i32 = 2199;
 /// How to read a date field.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum DateFormat {
-    /// `YYYY-MM-DD`, `YYYYMMDD`, `YYYY/MM/DD`, each optionally followed by a time that is ignored.
+    /// `YYYY-MM-DD`, `YYYYMMDD`, `YYYY/MM/DD`, the year first with a one-digit month or day
+    /// (`2025/3/4`, `2025-3-4`, `2025.3.4`, `2025年3月4日`), each optionally followed by a time
+    /// that is ignored.
     #[default]
     Auto,
     /// A chrono `strftime` pattern given with `--date-format`, e.g. `%d/%m/%Y`.
@@ -110,7 +112,7 @@ fn parse_auto(text: &str) -> Result<i32, String> {
         .unwrap_or(b.len());
     let (date, rest) = b.split_at(date_len);
     if !rest.is_empty() && !looks_like_time(&rest[1..]) {
-        return Err(format!("{text:?} is not a date (expected YYYY-MM-DD, YYYYMMDD or YYYY/MM/DD, optionally followed by a time)"));
+        return Err(format!("{text:?} is not a date (expected YYYY-MM-DD, YYYYMMDD, YYYY/MM/DD or YYYY/M/D, optionally followed by a time)"));
     }
     let ymd = match date.len() {
         8 => digits(&date[0..4])
@@ -122,14 +124,52 @@ fn parse_auto(text: &str) -> Result<i32, String> {
                 .zip(digits(&date[8..10]))
         }
         _ => None,
-    };
+    }
+    .or_else(|| year_first(date));
     match ymd {
         Some(((y, m), d)) => checked_day(y as i32, m, d).map_err(|e| format!("{text:?} is not a valid date: {e}")),
         None if is_ambiguous(date) => Err(format!(
             "{text:?} is ambiguous (day/month or month/day?); pass --date-format, e.g. %d/%m/%Y or %m/%d/%Y"
         )),
-        None => Err(format!("{text:?} is not a date (expected YYYY-MM-DD, YYYYMMDD or YYYY/MM/DD)")),
+        None => Err(format!("{text:?} is not a date (expected YYYY-MM-DD, YYYYMMDD, YYYY/MM/DD or YYYY/M/D)")),
     }
+}
+
+/// `2025-3-4`, `2025/3/4` (Excel's short date in a Chinese locale), `2025.3.4` and
+/// `2025年3月4日`: the year first, then a month and a day of one or two digits. Never
+/// ambiguous, so read without `--date-format`.
+fn year_first(date: &[u8]) -> Option<((u32, u32), u32)> {
+    let text = std::str::from_utf8(date).ok()?;
+    let (y, m, d) = match text.strip_suffix('日') {
+        Some(rest) => {
+            let (y, rest) = rest.split_once('年')?;
+            let (m, d) = rest.split_once('月')?;
+            (y, m, d)
+        }
+        None => {
+            let sep = match date.get(4)? {
+                c @ (b'-' | b'/' | b'.') => char::from(*c),
+                _ => return None,
+            };
+            let mut parts = text.split(sep);
+            let ymd = (parts.next()?, parts.next()?, parts.next()?);
+            if parts.next().is_some() {
+                return None;
+            }
+            ymd
+        }
+    };
+    let short = |s: &str| (1..=2).contains(&s.len());
+    // A leading zero shows a writer that pads: then both are two digits (`2025-01-1` is a
+    // cut `2025-01-15`, not the first of January).
+    let padded = m.starts_with('0') || d.starts_with('0');
+    if y.len() != 4 || !short(m) || !short(d) || (padded && (m.len(), d.len()) != (2, 2)) {
+        return None;
+    }
+    Some((
+        (digits(y.as_bytes())?, digits(m.as_bytes())?),
+        digits(d.as_bytes())?,
+    ))
 }
 
 /// `03/04/2025`, `3.4.25`, `04-03-2025`: two small numbers and a year, in an order we must not guess.
@@ -535,6 +575,48 @@ mod tests {
             " 2025-03-04 ",
         ] {
             assert_eq!(day(s), Ok(want), "{s}");
+        }
+    }
+
+    #[test]
+    fn year_first_dates_with_short_months_and_days_are_read() {
+        let want = days_from_civil(2025, 3, 4);
+        for s in [
+            "2025/3/4",
+            "2025-3-4",
+            "2025.3.4",
+            "2025.03.04",
+            "2025年3月4日",
+            "2025年03月04日",
+            "2025/3/4 9:05",
+            "2025年3月4日 09:05:00",
+        ] {
+            assert_eq!(day(s), Ok(want), "{s}");
+        }
+        assert_eq!(day("2025/12/31"), Ok(days_from_civil(2025, 12, 31)));
+        assert_eq!(day("2025/12/5"), Ok(days_from_civil(2025, 12, 5)));
+        assert_eq!(day("2025-3-14"), Ok(days_from_civil(2025, 3, 14)));
+        assert!(day("2025/2/30")
+            .unwrap_err()
+            .contains("day 30 does not exist"));
+        assert!(day("2025/13/1").unwrap_err().contains("month 13"));
+        // Not year first, mixed separators, three-digit parts, a part missing, one part
+        // padded and the other short (a cut date): refused.
+        for s in [
+            "2025/03/4",
+            "2025-01-1",
+            "2025-1-05",
+            "3/4/2025",
+            "2025/3-4",
+            "2025/003/4",
+            "2025/3/",
+            "2025/3/4/5",
+            "25/3/4",
+            "2025年3月",
+            "2025年3月4",
+            "2025-3-4x",
+        ] {
+            assert!(day(s).is_err(), "{s}");
         }
     }
 
