@@ -832,9 +832,16 @@ impl<'p> Rows<'p> {
         if record.len() == 1 && record.field(0).trim_ascii().is_empty() {
             return;
         }
+        // Nor is a line of empty fields (`,,,`: what a spreadsheet writes for a row that only
+        // had formatting). Asked only of a row that fails, off the common path.
+        let all_empty = || (0..record.len()).all(|i| record.field(i).trim_ascii().is_empty());
         let c = &mut self.counts;
         c.rows += 1;
         if record.len() != part.header.len() {
+            if all_empty() {
+                c.rows -= 1;
+                return;
+            }
             let e = super::FieldError {
                 column: String::new(),
                 value: String::new(),
@@ -874,6 +881,7 @@ impl<'p> Rows<'p> {
         ) {
             Ok(true) => {}
             Ok(false) => c.after += 1,
+            Err(_) if all_empty() => c.rows -= 1,
             Err(mut e) => {
                 c.rejected += 1;
                 if let Some(i) = part
