@@ -211,9 +211,30 @@ fn read_csv(
         .map(|h| String::from_utf8_lossy(h).trim().to_string())
         .collect();
     let mut records = Vec::new();
+    // Lines are counted here from each record's byte offset: the CSV reader's own count
+    // falls one short per CRLF line end, and its offset is where it began to look for the
+    // record (the `\n` of a CRLF, blank lines), so line ends there are stepped over.
+    // `counted` is (offset, its line).
+    let mut counted = (0usize, 1u64);
     for rec in rdr.byte_records() {
         let rec = rec.with_context(|| format!("cannot read attributes {}", path.display()))?;
-        let line = rec.position().map_or(0, |p| p.line());
+        // A line of empty fields (`,,,` from a spreadsheet) is no row, as in a ledger.
+        if rec.iter().all(|v| v.trim_ascii().is_empty()) {
+            continue;
+        }
+        let at = rec
+            .position()
+            .map_or(counted.0, |p| {
+                usize::try_from(p.byte()).unwrap_or(usize::MAX)
+            })
+            .clamp(counted.0, text.len());
+        let at = at
+            + text[at..]
+                .iter()
+                .take_while(|c| matches!(c, b'\r' | b'\n'))
+                .count();
+        let line = counted.1 + memchr::memchr_iter(b'\n', &text[counted.0..at]).count() as u64;
+        counted = (at, line);
         records.push((
             format!("line {line}"),
             rec.iter()
@@ -247,5 +268,35 @@ mod tests {
         // Without the mark the same bytes are not UTF-8: refused, not misread.
         std::fs::write(&path, &bytes[2..]).unwrap();
         assert!(Attributes::read(&path, None, None, None).is_err());
+    }
+
+    #[test]
+    fn lines_of_empty_fields_are_skipped_as_in_a_ledger() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("attributes.csv");
+        let rows = "customer_id,name\n,\nC1,Acme\n , \n,,,\nC2,Initech\n";
+        std::fs::write(&path, rows).unwrap();
+        let a = Attributes::read(&path, None, None, None).unwrap();
+        assert_eq!(a.by_id.keys().collect::<Vec<_>>(), ["C1", "C2"]);
+        assert_eq!(a.get("C2").and_then(|c| c.name.as_deref()), Some("Initech"));
+    }
+
+    #[test]
+    fn an_error_names_the_line_whatever_the_line_ends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("attributes.csv");
+        // Line 6 is blank, the quoted name spans lines 7 and 8, line 9 has a name but no id.
+        let rows = "customer_id,name\n,\nC1,Acme\n , \n,,,\n\n\"C2\",\"Initech\nLtd\"\n,x\n";
+        for (ends, text) in [
+            ("LF", rows.to_string()),
+            ("CRLF", rows.replace('\n', "\r\n")),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let e = Attributes::read(&path, None, None, None).unwrap_err();
+            assert!(
+                format!("{e:#}").contains("line 9, column \"customer_id\": customer id is empty"),
+                "{ends}: {e:#}"
+            );
+        }
     }
 }
