@@ -898,19 +898,14 @@ impl<'p> Rows<'p> {
     }
 }
 
+/// The SHA-256 of a file, read in order through a 128 KiB buffer. Not through a map as the
+/// readers do: on a 676 MB ledger the map's faults and releases cost more than copying into a
+/// buffer that stays in cache (CPU 2.37 → 2.30 s and wall −2.8% over 20 alternating runs;
+/// benches/README.md).
 pub(crate) fn sha256_of(path: &Path) -> io::Result<String> {
     let mut f = File::open(path)?;
     let mut h = Sha256::new();
-    if let Some(map) = Mapped::open(&f, path, super::mapped::MAP_MIN_BYTES) {
-        let bytes = map.bytes();
-        for at in (0..bytes.len()).step_by(PLAIN_CHUNK) {
-            let to = (at + PLAIN_CHUNK).min(bytes.len());
-            h.update(&bytes[at..to]);
-            map.release(at, to);
-        }
-        return Ok(format!("{:x}", h.finalize()));
-    }
-    let mut buf = vec![0u8; 1 << 20];
+    let mut buf = vec![0u8; 128 << 10];
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {
