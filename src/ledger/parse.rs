@@ -260,16 +260,23 @@ fn parse_amount_full(raw: &[u8], fmt: AmountFormat) -> Result<f64, String> {
             if text.is_empty() {
                 return Err("is empty; expected a number".into());
             }
-            let value =
-                parse_grouped(text, fmt == AmountFormat::GroupedDecimalComma).map_err(|why| {
-                    format!(
-                        "{text:?} is not a {} amount: {why}",
-                        match fmt {
-                            AmountFormat::Grouped => "grouped (¥1,234.50)",
-                            _ => "grouped-decimal-comma (1.234,50 €)",
-                        }
-                    )
-                })?;
+            let comma = fmt == AmountFormat::GroupedDecimalComma;
+            let value = parse_grouped(text, comma).map_err(|why| {
+                // Written the other way (`1.234,50` under `grouped`): say which flag reads it.
+                let other = match parse_grouped(text, !comma) {
+                    Ok(v) if comma => format!("; --amount-format grouped reads it as {v}"),
+                    Ok(v) => format!("; --amount-format grouped-decimal-comma reads it as {v}"),
+                    Err(_) => String::new(),
+                };
+                format!(
+                    "{text:?} is not a {} amount: {why}{other}",
+                    if comma {
+                        "grouped-decimal-comma (1.234,50 €)"
+                    } else {
+                        "grouped (¥1,234.50)"
+                    }
+                )
+            })?;
             check_amount(value).map_err(|e| format!("{text:?} {e}"))
         }
     }
@@ -688,7 +695,14 @@ mod tests {
         assert_eq!(g("0.75"), Ok(0.75));
         assert!(g("12,5").unwrap_err().contains("groups of three"));
         assert!(g("1,2345").unwrap_err().contains("groups of three"));
-        assert!(g("1.234,50").is_err());
+        assert!(g("1.234,50")
+            .unwrap_err()
+            .ends_with("; --amount-format grouped-decimal-comma reads it as 1234.5"));
+        assert!(e("¥1,234.50")
+            .unwrap_err()
+            .ends_with("; --amount-format grouped reads it as 1234.5"));
+        // Neither way: no suggestion.
+        assert!(!g("1.2.3,4").unwrap_err().contains("reads it as"));
         assert!(g("--5").is_err());
         assert!(g("¥").is_err());
         assert!(g("1e3").is_err());
