@@ -299,6 +299,28 @@ fn read_header<R: Read>(rdr: &mut csv::Reader<R>, shown: &str) -> anyhow::Result
         .collect())
 }
 
+/// `UTF-16LE` or `UTF-16BE` when `head` reads like UTF-16 text without its byte-order mark:
+/// most of its odd (LE) or even (BE) bytes are 0, as the high bytes of Latin text are. Such
+/// bytes are valid UTF-8, so without this the header would be read as names full of NULs.
+fn looks_like_utf16(head: &[u8]) -> Option<&'static str> {
+    memchr::memchr(0, head)?;
+    let zeros = |parity: usize| {
+        head.iter()
+            .skip(parity)
+            .step_by(2)
+            .filter(|&&c| c == 0)
+            .count()
+    };
+    let (even, odd, half) = (zeros(0), zeros(1), head.len() / 2);
+    if odd * 2 > half && even * 8 < half {
+        Some("UTF-16LE")
+    } else if even * 2 > half && odd * 8 < half {
+        Some("UTF-16BE")
+    } else {
+        None
+    }
+}
+
 /// The encoding a UTF-16 byte-order mark at the start of `head` shows (Excel's "Unicode
 /// Text" is UTF-16LE with one): such a file is read as UTF-16 without `--encoding`, and
 /// whatever `--encoding` says. A UTF-8 mark is dropped with the header.
@@ -313,6 +335,15 @@ pub(crate) fn bom_encoding(head: &[u8]) -> Option<&'static encoding_rs::Encoding
 /// Refuses a file whose first 64 KiB are not UTF-8, naming the line and suggesting
 /// `--encoding` (Excel in a Chinese locale writes GBK).
 pub(crate) fn check_utf8(path: &Path, head: &[u8]) -> Result<(), InputError> {
+    if let Some(utf16) = looks_like_utf16(head) {
+        return Err(InputError::Format {
+            path: path.to_path_buf(),
+            message: format!(
+                "every other byte is 0: the file looks like {utf16} without a byte-order mark; try --encoding {}",
+                utf16.to_ascii_lowercase()
+            ),
+        });
+    }
     match std::str::from_utf8(head) {
         Ok(_) => Ok(()),
         // Cut inside a character by the 64 KiB window: not an error.
@@ -1107,6 +1138,20 @@ impl Read for Counting<'_> {
 #[cfg(test)]
 mod tests {
     use super::sniff;
+
+    #[test]
+    fn utf16_without_its_mark_is_named_and_utf8_with_a_stray_nul_is_not() {
+        let text = "客户编号,日期,金额\r\n甲001,2025/1/2,1200.50\r\n乙002,2025/1/15,80\r\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(super::looks_like_utf16(&le), Some("UTF-16LE"));
+        assert_eq!(super::looks_like_utf16(&be), Some("UTF-16BE"));
+        let e = super::check_utf8(std::path::Path::new("l.csv"), &le).unwrap_err();
+        assert!(e.to_string().contains("try --encoding utf-16le"), "{e}");
+        assert_eq!(super::looks_like_utf16(text.as_bytes()), None);
+        let stray = "customer_id,date,amount\nC1,2025-01-02,5\0\n".as_bytes();
+        assert_eq!(super::looks_like_utf16(stray), None);
+    }
 
     #[test]
     fn shared_parts_cover_the_file_in_whole_lines() {
