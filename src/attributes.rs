@@ -200,41 +200,31 @@ fn read_csv(
         }
     };
     let delimiter = crate::ledger::sniff_delimiter(text);
+    // Line numbers from the ledger reader's own count (the CSV reader's falls short in CRLF
+    // files and after blank lines).
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(true)
-        .from_reader(text);
+        .from_reader(crate::ledger::Lines::new(text));
     let header: Vec<String> = rdr
         .byte_headers()?
         .iter()
         .map(|h| String::from_utf8_lossy(h).trim().to_string())
         .collect();
     let mut records = Vec::new();
-    // Lines are counted here from each record's byte offset: the CSV reader's own count
-    // falls one short per CRLF line end, and its offset is where it began to look for the
-    // record (the `\n` of a CRLF, blank lines), so line ends there are stepped over.
-    // `counted` is (offset, its line).
-    let mut counted = (0usize, 1u64);
-    for rec in rdr.byte_records() {
-        let rec = rec.with_context(|| format!("cannot read attributes {}", path.display()))?;
+    let mut rec = csv::ByteRecord::new();
+    while rdr
+        .read_byte_record(&mut rec)
+        .with_context(|| format!("cannot read attributes {}", path.display()))?
+    {
         // A line of empty fields (`,,,` from a spreadsheet) is no row, as in a ledger.
         if rec.iter().all(|v| v.trim_ascii().is_empty()) {
             continue;
         }
-        let at = rec
-            .position()
-            .map_or(counted.0, |p| {
-                usize::try_from(p.byte()).unwrap_or(usize::MAX)
-            })
-            .clamp(counted.0, text.len());
-        let at = at
-            + text[at..]
-                .iter()
-                .take_while(|c| matches!(c, b'\r' | b'\n'))
-                .count();
-        let line = counted.1 + memchr::memchr_iter(b'\n', &text[counted.0..at]).count() as u64;
-        counted = (at, line);
+        let line = rdr
+            .get_mut()
+            .line_of_record(rec.position().map_or(0, |p| p.byte()));
         records.push((
             format!("line {line}"),
             rec.iter()

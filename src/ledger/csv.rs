@@ -1098,18 +1098,25 @@ fn line_of(bytes: &[u8], pos: usize) -> u64 {
     s.line_before(bytes.get(pos).copied())
 }
 
-/// Notes the line starts of the bytes the CSV reader pulls ([`LineStarts`]).
-struct Lines<R> {
+/// Notes the line starts of the bytes the CSV reader pulls ([`LineStarts`]). Also read
+/// under the attributes file and an earlier run's table, whose errors name lines too.
+pub(crate) struct Lines<R> {
     inner: R,
     starts: LineStarts,
 }
 
 impl<R: Read> Lines<R> {
-    fn new(inner: R) -> Self {
+    pub(crate) fn new(inner: R) -> Self {
         Lines {
             inner,
             starts: LineStarts::new(),
         }
+    }
+
+    /// The line of the record the CSV reader placed at `byte` (its `Position::byte`), records
+    /// asked for in order.
+    pub(crate) fn line_of_record(&mut self, byte: u64) -> u64 {
+        self.starts.record_at(byte).1
     }
 }
 

@@ -14,7 +14,7 @@
 mod columns;
 mod csv;
 pub use self::csv::sniff as sniff_delimiter;
-pub(crate) use self::csv::{bom_encoding, check_utf8};
+pub(crate) use self::csv::{bom_encoding, check_utf8, Lines};
 mod digest;
 mod intern;
 mod mapped;
