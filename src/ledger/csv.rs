@@ -859,12 +859,9 @@ impl<'p> Rows<'p> {
     /// Validates one record (at local line `line`) and hands it to the builder.
     fn take<R: Record>(&mut self, b: &mut Builder, line: u64, record: &R) {
         let part = self.part;
-        // A blank line is not a row.
-        if record.len() == 1 && record.field(0).trim_ascii().is_empty() {
-            return;
-        }
-        // Nor is a line of empty fields (`,,,`: what a spreadsheet writes for a row that only
-        // had formatting). Asked only of a row that fails, off the common path.
+        // A blank line is not a row, nor is a line of empty fields (`,,,`: what a spreadsheet
+        // writes for a row that only had formatting). Either fails below (too few fields, or
+        // no customer id), so this is asked only of a row that fails, off the common path.
         let all_empty = || (0..record.len()).all(|i| record.field(i).trim_ascii().is_empty());
         let c = &mut self.counts;
         c.rows += 1;
