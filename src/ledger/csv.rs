@@ -83,10 +83,15 @@ pub(super) fn read(
         let (counts, _) = part.parse_records(&mut rdr, &mut local, 0, None)?;
         b.absorb(local, 0);
         bar.finish_and_clear();
-        finish_input(b, hasher, &shown, bytes, counts, delimiter, &cols)?;
-        if let Some(input) = b.ledger.inputs.last_mut() {
-            input.encoding = Some(enc.name());
-        }
+        b.add_input(input_stats(
+            hasher,
+            &shown,
+            bytes,
+            counts,
+            delimiter,
+            Some(enc),
+            &cols,
+        ));
         return Ok(header);
     }
 
@@ -242,21 +247,24 @@ pub(super) fn read(
         counts = c;
     }
     bar.finish_and_clear();
-    finish_input(b, hasher, &shown, bytes, counts, delimiter, &cols)?;
+    b.add_input(input_stats(
+        hasher, &shown, bytes, counts, delimiter, None, &cols,
+    ));
     Ok(header)
 }
 
-/// Records a file's facts for the manifest once its rows are read and its hash is done.
-fn finish_input(
-    b: &mut Builder,
+/// A file's facts for the manifest once its rows are read (its hash may still be under way).
+/// `encoding` is the one it was decoded from, when not UTF-8.
+fn input_stats(
     sha256: super::FileDigest,
     shown: &str,
     bytes: u64,
     counts: Counts,
     delimiter: u8,
+    encoding: Option<&'static encoding_rs::Encoding>,
     cols: &Resolved,
-) -> anyhow::Result<()> {
-    b.add_input(InputStats {
+) -> InputStats {
+    InputStats {
         path: shown.to_string(),
         format: "csv",
         bytes,
@@ -267,10 +275,9 @@ fn finish_input(
         delimiter: Some(delimiter_name(delimiter)),
         columns: cols.names.iter().cloned().collect(),
         compression: None,
-        encoding: None,
+        encoding: encoding.map(encoding_rs::Encoding::name),
         header: Vec::new(),
-    });
-    Ok(())
+    }
 }
 
 /// The first record, as trimmed column names (a UTF-8 BOM dropped).
