@@ -242,8 +242,11 @@ fn read_parquet_rows(path: &Path) -> anyhow::Result<Vec<RunRow>> {
 
 fn read_csv_rows(path: &Path) -> anyhow::Result<Vec<RunRow>> {
     let path = path.to_path_buf();
-    let mut rdr =
-        csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    // Line numbers from the ledger reader's count (the CSV reader's falls short after a CRLF,
+    // as in a table saved again by a spreadsheet).
+    let file =
+        std::fs::File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut rdr = csv::Reader::from_reader(crate::ledger::Lines::new(file));
     let header: Vec<String> = rdr.headers()?.iter().map(String::from).collect();
     let col = |name: &str| {
         header
@@ -262,9 +265,14 @@ fn read_csv_rows(path: &Path) -> anyhow::Result<Vec<RunRow>> {
         col("monetary")?,
     );
     let mut rows = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.with_context(|| format!("cannot read {}", path.display()))?;
-        let line = rec.position().map_or(0, |p| p.line());
+    let mut rec = csv::StringRecord::new();
+    while rdr
+        .read_record(&mut rec)
+        .with_context(|| format!("cannot read {}", path.display()))?
+    {
+        let line = rdr
+            .get_mut()
+            .line_of_record(rec.position().map_or(0, |p| p.byte()));
         let bad = |what: &str| InputError::Format {
             path: path.clone(),
             message: format!("line {line}: {what}"),
@@ -596,5 +604,29 @@ impl Comparison {
         (!self.settings_differ.is_empty()).then(|| {
             format!("the previous run ({}) used other settings: {}; its scores are compared all the same", self.previous_dir, self.settings_differ.join(", "))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_bad_row_of_an_earlier_table_is_named_by_its_line_whatever_the_line_ends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("scores.csv");
+        let table = "rank,customer_id,tier,value_score,monetary\n\
+                     1,C1,strategic,90.00,100.00\n\
+                     \n\
+                     2,C2,partner,x,50.00\n";
+        for (ends, text) in [
+            ("LF", table.to_string()),
+            ("CRLF", table.replace('\n', "\r\n")),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let e = super::read_csv_rows(&path).unwrap_err();
+            assert!(
+                format!("{e:#}").contains("line 4: column \"value_score\" is not a number"),
+                "{ends}: {e:#}"
+            );
+        }
     }
 }
