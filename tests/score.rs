@@ -621,9 +621,9 @@ fn a_utf16_ledger_is_known_by_its_byte_order_mark() {
     // header's 类 is the bytes 7B 7C (a pipe).
     let tmp = tempfile::tempdir().unwrap();
     let fixture = testdata("unicode_text_utf16.txt");
-    let expected = tmp.path().join("utf8");
-    score_ok(&[&testdata("chinese_headers_bom.csv")], &expected, &[]);
-    let expected = std::fs::read(expected.join("scores.csv")).unwrap();
+    let utf8 = tmp.path().join("utf8");
+    score_ok(&[&testdata("chinese_headers_bom.csv")], &utf8, &[]);
+    let expected = std::fs::read(utf8.join("scores.csv")).unwrap();
 
     let le = tmp.path().join("le");
     score_ok(&[&fixture], &le, &[]);
@@ -643,9 +643,7 @@ fn a_utf16_ledger_is_known_by_its_byte_order_mark() {
     assert_eq!(std::fs::read(be.join("scores.csv")).unwrap(), expected);
     assert_eq!(manifest(&be)["inputs"][0]["encoding"], "UTF-16BE");
     // A UTF-8 ledger's manifest names no encoding.
-    assert!(manifest(&le.with_file_name("utf8"))["inputs"][0]
-        .get("encoding")
-        .is_none());
+    assert!(manifest(&utf8)["inputs"][0].get("encoding").is_none());
 }
 
 #[test]
