@@ -11,23 +11,15 @@ use std::path::Path;
 use custscore::ledger::{read_ledger, Ledger, ReadOptions};
 use custscore::progress::Progress;
 
+/// Reads split across threads or by one reader.
 fn read(path: &Path, split: bool, skip_bad_rows: bool) -> anyhow::Result<Ledger> {
-    read_with(path, split, false, skip_bad_rows)
-}
-
-/// Reads split across threads or not, through a memory map or `read` calls.
-fn read_with(path: &Path, split: bool, map: bool, skip_bad_rows: bool) -> anyhow::Result<Ledger> {
     let opts = ReadOptions {
         parallel_min_bytes: if split { Some(1) } else { None },
-        map_min_bytes: Some(if map { 1 } else { u64::MAX }),
         skip_bad_rows,
         ..ReadOptions::default()
     };
     read_ledger(&[path.to_path_buf()], &opts, &Progress::hidden())
 }
-
-/// Every way of reading a file: (split, map).
-const WAYS: [(bool, bool); 4] = [(false, false), (true, false), (false, true), (true, true)];
 
 /// Rows as comparable text, sorted, so that part order and interning order do not matter.
 fn rows(l: &Ledger) -> Vec<String> {
@@ -199,13 +191,13 @@ fn the_plain_reader_reads_like_the_csv_reader() {
         .collect();
     let lines = |l: &Ledger| l.rejects.iter().map(|r| r.line).collect::<Vec<_>>();
     assert_eq!(lines(&reference), bad_lines);
-    for (split, map) in WAYS {
-        let l = read_with(&plain, split, map, true).unwrap();
-        assert_eq!(rows(&l), rows(&reference), "split {split} map {map}");
-        assert_eq!(rejects(&l), rejects(&reference), "split {split} map {map}");
+    for split in [false, true] {
+        let l = read(&plain, split, true).unwrap();
+        assert_eq!(rows(&l), rows(&reference), "split {split}");
+        assert_eq!(rejects(&l), rejects(&reference), "split {split}");
         assert_eq!(l.inputs[0].rows_read, reference.inputs[0].rows_read);
         // The quoted file read by CSV readers in parallel parts.
-        let q = read_with(&quoted, split, map, true).unwrap();
+        let q = read(&quoted, split, true).unwrap();
         assert_eq!(rejects(&q), rejects(&reference), "quoted, split {split}");
         assert_eq!(rows(&q), rows(&reference), "quoted, split {split}");
     }
@@ -213,8 +205,8 @@ fn the_plain_reader_reads_like_the_csv_reader() {
 
 #[test]
 fn a_file_of_many_chunks_reads_alike_every_way() {
-    // About 9 MB: the plain reader takes it in several 4 MiB chunks, whether from a map or
-    // from `read` calls, and a bad row or a CRLF may fall on any chunk's edge.
+    // About 9 MB: the plain reader takes it in several 4 MiB chunks, and a bad row or a CRLF
+    // may fall on any chunk's edge.
     let tmp = tempfile::tempdir().unwrap();
     let (plain, quoted) = (tmp.path().join("plain.csv"), tmp.path().join("quoted.csv"));
     let mut text = String::new();
@@ -240,13 +232,13 @@ fn a_file_of_many_chunks_reads_alike_every_way() {
     let reference = read(&quoted, false, true).unwrap();
     assert_eq!(rejects(&reference).len(), 38);
     let sha = |l: &Ledger| l.inputs[0].sha256.get().unwrap().to_string();
-    // The hash (taken through a map on a file this large) against one of the bytes.
+    // The hash (taken by a thread of its own) against one of the bytes.
     use sha2::Digest;
     let digest = format!("{:x}", sha2::Sha256::digest(fs::read(&plain).unwrap()));
-    for (split, map) in WAYS {
-        let l = read_with(&plain, split, map, true).unwrap();
-        assert_eq!(rows(&l), rows(&reference), "split {split} map {map}");
-        assert_eq!(rejects(&l), rejects(&reference), "split {split} map {map}");
+    for split in [false, true] {
+        let l = read(&plain, split, true).unwrap();
+        assert_eq!(rows(&l), rows(&reference), "split {split}");
+        assert_eq!(rejects(&l), rejects(&reference), "split {split}");
         assert_eq!(sha(&l), digest);
     }
 }
@@ -267,14 +259,10 @@ fn a_quote_or_a_lone_carriage_return_past_the_head_sends_the_file_to_the_csv_rea
         fs::write(&quoted, awkward(true, late)).unwrap();
         let reference = read(&quoted, false, true).unwrap();
         assert_eq!(reference.row_count(), 3953 + late.matches('C').count());
-        for (split, map) in WAYS {
-            let l = read_with(&plain, split, map, true).unwrap();
-            assert_eq!(
-                rows(&l),
-                rows(&reference),
-                "{late:?} split {split} map {map}"
-            );
-            assert_eq!(rejects(&l), rejects(&reference), "{late:?} {split} {map}");
+        for split in [false, true] {
+            let l = read(&plain, split, true).unwrap();
+            assert_eq!(rows(&l), rows(&reference), "{late:?} split {split}");
+            assert_eq!(rejects(&l), rejects(&reference), "{late:?} {split}");
         }
     }
 }
@@ -384,9 +372,9 @@ fn a_file_of_wide_lines_reads_alike_every_way() {
         "{}",
         reasons[1]
     );
-    for (split, map) in WAYS {
-        let l = read_with(&plain, split, map, true).unwrap();
-        assert_eq!(rows(&l), rows(&reference), "split {split} map {map}");
-        assert_eq!(rejects(&l), rejects(&reference), "split {split} map {map}");
+    for split in [false, true] {
+        let l = read(&plain, split, true).unwrap();
+        assert_eq!(rows(&l), rows(&reference), "split {split}");
+        assert_eq!(rejects(&l), rejects(&reference), "split {split}");
     }
 }

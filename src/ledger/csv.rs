@@ -9,7 +9,6 @@ use std::path::Path;
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
-use super::mapped::Mapped;
 use super::{parse, Builder, InputStats, Resolved, Role};
 use crate::error::InputError;
 use crate::progress::Progress;
@@ -23,7 +22,7 @@ const PARALLEL_MIN_BYTES: u64 = 16 << 20;
 /// Reads one CSV file into the builder; returns its header.
 ///
 /// A large file is split at line breaks into one part per core, each parsed by its own
-/// thread into its own builder, and the parts are joined in file order (a mapped file without
+/// thread into its own builder, and the parts are joined in file order (a file without
 /// quotes is shared out further as it is read: [`Shares`]). A split is only
 /// trusted when the part before it ends exactly there: a line break inside a quoted field
 /// makes the parts disagree, and the file is then read again by one thread. The SHA-256 of
@@ -98,12 +97,6 @@ pub(super) fn read(
     // Without a quote in the first 64 KiB the plain reader is tried; it gives up at the
     // first quote or lone carriage return, and the file is then read by the CSV reader.
     let mut plain = memchr::memchr(b'"', &head).is_none();
-    let map_min = b.opts.map_min_bytes.unwrap_or(super::mapped::MAP_MIN_BYTES);
-    let map = if plain {
-        Mapped::open(&file, path, map_min)
-    } else {
-        None
-    };
 
     // The header, and where the data starts.
     let mut rdr = reader(file, delimiter);
@@ -141,12 +134,10 @@ pub(super) fn read(
     if !splits.is_empty() {
         let mut bounds = vec![data_start];
         bounds.extend(&splits);
-        // A mapped file read by the plain reader is shared out as it goes: a thread done with
-        // its part reads the second half of what is left of another's (`Shares`).
-        let shares = match (plain, map.as_ref()) {
-            (true, Some(m)) => Some(Shares::new(&bounds, m.bytes().len(), parallel_min)),
-            _ => None,
-        };
+        // A file read by the plain reader is shared out as it goes: a thread done with its
+        // part reads the second half of what is left of another's (`Shares`).
+        let shares = plain.then(|| Shares::new(&bounds, bytes, parallel_min));
+        let steal_from = File::open(path).with_context(|| format!("cannot open ledger {shown}"))?;
         let mut started: Vec<(u64, anyhow::Result<Option<PartResult>>)> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..bounds.len())
                 .map(|k| {
@@ -154,8 +145,8 @@ pub(super) fn read(
                     let part = &part;
                     let opts = b.opts;
                     let head = &head;
-                    let map = map.as_ref();
                     let shares = shares.as_ref();
+                    let steal_from = &steal_from;
                     s.spawn(move || {
                         let read = |start: u64, end: Option<u64>, share: usize| {
                             let mut local = Builder::new(opts);
@@ -165,17 +156,17 @@ pub(super) fn read(
                             ));
                             if plain {
                                 let share = shares.map(|sh| (sh, share));
-                                let read = part.parse_plain(&mut local, start, end, map, share)?;
+                                let read =
+                                    part.parse_plain(&mut local, (start, end, bytes), share)?;
                                 return Ok(read.map(|(counts, stop)| (local, counts, stop)));
                             }
                             let (counts, boundary) = part.parse(&mut local, start, end)?;
                             Ok(Some((local, counts, boundary)))
                         };
                         let mut done = vec![(start, read(start, end, k))];
-                        while let Some((k, start, end)) =
-                            shares.and_then(|sh| map.and_then(|m| sh.steal(m.bytes())))
+                        let line_start = |from, to| next_line_start(steal_from, from, to);
+                        while let Some((k, start, end)) = shares.and_then(|sh| sh.steal(line_start))
                         {
-                            let (start, end) = (start as u64, end as u64);
                             done.push((start, read(start, Some(end), k)));
                         }
                         done
@@ -190,8 +181,15 @@ pub(super) fn read(
         started.sort_unstable_by_key(|(start, _)| *start);
         // Every part's start but the first, for the check below.
         let splits: Vec<u64> = started.iter().skip(1).map(|(start, _)| *start).collect();
-        let results: Vec<anyhow::Result<Option<PartResult>>> =
+        let mut results: Vec<anyhow::Result<Option<PartResult>>> =
             started.into_iter().map(|(_, r)| r).collect();
+        // The plain reader stops at a quote (`None`) and fails only when the file cannot be
+        // read (it shrank): an error of the file, in whichever part.
+        if plain {
+            if let Some(k) = results.iter().position(Result::is_err) {
+                results.swap_remove(k)?;
+            }
+        }
         // A later part that started inside a quoted field may fail to parse: that only means
         // the split was wrong. An error in the first part is an error of the file.
         // A part that met a quote (`None`) sends the whole file to the CSV reader.
@@ -228,7 +226,7 @@ pub(super) fn read(
             let mut local = Builder::new(b.opts);
             local.expect_rows(rows);
             read = part
-                .parse_plain(&mut local, data_start, None, map.as_ref(), None)?
+                .parse_plain(&mut local, (data_start, None, bytes), None)?
                 .map(|(c, _)| (local, c));
             if read.is_none() {
                 bar.set_position(data_start);
@@ -495,88 +493,65 @@ impl Part<'_> {
     /// the stopping point are those of [`Part::parse`]. Returns `None` as soon as it meets a
     /// quote or a lone `\r`, which only the CSV reader reads right; the builder then holds
     /// part of the rows and must be dropped.
+    ///
+    /// The file is read a chunk at a time at its own offset (`pread`), into a buffer that
+    /// keeps the cut line at the end of one chunk for the next. With `share`, the chunks are
+    /// claimed from the part's [`Shares`], whose end moves back when another thread takes the
+    /// rest. The part's end is `end`, or `len`, the file's size when it was opened: a file
+    /// that has shrunk since is an error naming it; one that has grown is read to that size.
     fn parse_plain(
         &self,
         b: &mut Builder,
-        start: u64,
-        end: Option<u64>,
-        map: Option<&Mapped>,
+        (start, end, len): (u64, Option<u64>, u64),
         share: Option<(&Shares, usize)>,
     ) -> anyhow::Result<Option<PartEnd>> {
         let mut rows = Rows::new(self, b);
         let mut wide: Vec<(usize, usize)> = Vec::new();
         let mut line = 1u64;
-        if let Some(map) = map {
-            // The file's own bytes, a chunk of whole lines at a time.
-            let bytes = map.bytes();
-            let limit = end.map_or(bytes.len(), |e| (e as usize).min(bytes.len()));
-            // A file cut short since its size was taken (a split point past the end of the
-            // map) gives an empty part, whose boundary then fails the check in `read`.
-            let mut at = (start as usize).min(limit);
-            loop {
-                // A shared part's end moves back when another thread takes its rest.
-                let (to, limit, stop) = match share {
-                    Some((shares, k)) => shares.claim(k, at, bytes),
-                    None => (
-                        lines_end(bytes, at, PLAIN_CHUNK, limit),
-                        limit,
-                        end.filter(|&e| e as usize == limit),
-                    ),
-                };
-                let clean = self.plain_lines(&bytes[at..to], &mut rows, b, &mut line, &mut wide);
-                self.bar.inc((to - at) as u64);
-                map.release(at, to);
-                if !clean {
-                    return Ok(None);
-                }
-                if to == limit {
-                    return Ok(Some((rows.counts, stop.map(|e| (e, line)))));
-                }
-                at = to;
-            }
-        }
-        let cannot = || format!("cannot read {}", self.shown);
-        let mut file = File::open(self.path).with_context(cannot)?;
-        file.seek(SeekFrom::Start(start)).with_context(cannot)?;
-        let mut buf = vec![0u8; PLAIN_CHUNK];
-        let (mut filled, mut at, mut eof) = (0usize, start, false);
+        let file =
+            File::open(self.path).with_context(|| format!("cannot open ledger {}", self.shown))?;
+        let limit = end.unwrap_or(len);
+        let mut buf: Vec<u8> = Vec::new();
+        let (mut at, mut carry) = (start, 0usize);
         loop {
-            while !eof && filled < buf.len() {
-                let n = file.read(&mut buf[filled..]).with_context(cannot)?;
-                self.bar.inc(n as u64);
-                filled += n;
-                eof = n == 0;
-            }
-            // The complete lines in the buffer, up to the part's end.
-            let mut region = if eof {
-                filled
-            } else {
-                match memchr::memrchr(b'\n', &buf[..filled]) {
-                    Some(i) => i + 1,
-                    None => {
-                        // One line longer than the buffer.
-                        buf.resize(buf.len() * 2, 0);
-                        continue;
-                    }
-                }
+            let (to, limit, stop) = match share {
+                Some((shares, k)) => shares.claim(k, at),
+                None => ((at + PLAIN_CHUNK as u64).min(limit), limit, end),
             };
-            let stop = end.filter(|&e| e <= at + region as u64);
-            if let Some(e) = stop {
-                region = (e - at) as usize;
+            let filled = carry + (to - at) as usize;
+            if buf.len() < filled {
+                buf.resize(filled, 0);
             }
-            if !self.plain_lines(&buf[..region], &mut rows, b, &mut line, &mut wide) {
+            read_at(&file, &mut buf[carry..filled], at).map_err(|e| self.read_error(e))?;
+            self.bar.inc(to - at);
+            // The whole lines: all of them at the part's end (a line start, or the file's
+            // end), else up to the last line break (none in a line longer than a chunk).
+            let whole = match to == limit {
+                true => filled,
+                false => memchr::memrchr(b'\n', &buf[..filled]).map_or(0, |i| i + 1),
+            };
+            if !self.plain_lines(&buf[..whole], &mut rows, b, &mut line, &mut wide) {
                 return Ok(None);
             }
-            if let Some(e) = stop {
-                return Ok(Some((rows.counts, Some((e, line)))));
+            if to == limit {
+                return Ok(Some((rows.counts, stop.map(|e| (e, line)))));
             }
-            if eof {
-                return Ok(Some((rows.counts, None)));
-            }
-            buf.copy_within(region..filled, 0);
-            filled -= region;
-            at += region as u64;
+            buf.copy_within(whole..filled, 0);
+            carry = filled - whole;
+            at = to;
         }
+    }
+
+    /// The error of a read that failed, or came short of the size the file had when opened.
+    fn read_error(&self, e: io::Error) -> anyhow::Error {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            return InputError::Format {
+                path: self.shown.into(),
+                message: "the file shrank while it was being read (another program truncated or rewrote it); run again once it is complete".into(),
+            }
+            .into();
+        }
+        anyhow::Error::new(e).context(format!("cannot read {}", self.shown))
     }
 
     /// Takes the lines of `data` (whole lines; the last may lack its break) into the builder,
@@ -683,24 +658,25 @@ impl Part<'_> {
     }
 }
 
-/// The parts of a mapped file being read by the plain reader, shared by its threads. Each
-/// part's owner claims its next chunk of lines under the lock; a thread done with its own
-/// part takes the second half of what is left of the part with the most left (at a line
-/// start), when that is at least two chunks, as a new part: which thread finishes first
-/// depends on the hash's thread and the lines, and the one left alone ran on alone for up to
-/// a seventh of the read (10M-row ledger, perf timelines).
+/// The parts of a file being read by the plain reader, shared by its threads. Each part's
+/// owner claims its next chunk under the lock; a thread done with its own part takes the
+/// second half of what is left of the part with the most left (at a line start), when that
+/// is at least two chunks, as a new part: which thread finishes first depends on the hash's
+/// thread and the lines, and the one left alone ran on alone for up to a seventh of the read
+/// (10M-row ledger, perf timelines).
 struct Shares {
     parts: std::sync::Mutex<Vec<Share>>,
-    /// The chunk claimed at a time.
-    chunk: usize,
+    /// The bytes claimed at a time.
+    chunk: u64,
 }
 
-/// One part: claimed (taken to be read by its owner) up to `claimed`, ending at `end` (the
-/// end of the file when `eof`).
+/// One part: claimed (taken to be read by its owner) up to `claimed`, ending at `end` (a line
+/// start, or the end of the file when `eof`). `claimed` may fall inside a line: its owner
+/// keeps the cut line for its next chunk.
 #[derive(Debug, Clone, Copy)]
 struct Share {
-    claimed: usize,
-    end: usize,
+    claimed: u64,
+    end: u64,
     eof: bool,
 }
 
@@ -708,24 +684,19 @@ impl Shares {
     /// The parts starting at `bounds` in a file of `len` bytes. The chunk is
     /// [`PLAIN_CHUNK`], or a fraction of `parallel_min` when that is set low (tests, to
     /// share out small files).
-    fn new(bounds: &[u64], len: usize, parallel_min: u64) -> Shares {
+    fn new(bounds: &[u64], len: u64, parallel_min: u64) -> Shares {
         let parts = bounds
             .iter()
             .enumerate()
-            .map(|(k, &start)| {
-                let end = bounds.get(k + 1).map_or(len, |&e| e as usize);
-                Share {
-                    claimed: start as usize,
-                    end,
-                    eof: k + 1 == bounds.len(),
-                }
+            .map(|(k, &start)| Share {
+                claimed: start,
+                end: bounds.get(k + 1).copied().unwrap_or(len),
+                eof: k + 1 == bounds.len(),
             })
             .collect();
         Shares {
             parts: std::sync::Mutex::new(parts),
-            chunk: usize::try_from(parallel_min / 4)
-                .unwrap_or(usize::MAX)
-                .clamp(64, PLAIN_CHUNK),
+            chunk: (parallel_min / 4).clamp(64, PLAIN_CHUNK as u64),
         }
     }
 
@@ -733,20 +704,21 @@ impl Shares {
         self.parts.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Claims part `k`'s next chunk of whole lines from `at`: its end, the part's end, and
-    /// where the part stops (`None` at the end of the file).
-    fn claim(&self, k: usize, at: usize, bytes: &[u8]) -> (usize, usize, Option<u64>) {
+    /// Claims part `k`'s next chunk from `at`: its end, the part's end, and where the part
+    /// stops (`None` at the end of the file).
+    fn claim(&self, k: usize, at: u64) -> (u64, u64, Option<u64>) {
         let mut parts = self.lock();
         let p = &mut parts[k];
-        let to = lines_end(bytes, at, self.chunk, p.end);
+        let to = (at + self.chunk).min(p.end);
         p.claimed = to;
-        (to, p.end, (!p.eof).then_some(p.end as u64))
+        (to, p.end, (!p.eof).then_some(p.end))
     }
 
-    /// Takes the second half of the rest of the part with the most left as a new part:
-    /// its index, start and end (for the estimate of its rows: the part's own end, which
-    /// can move back in turn, is read from [`Shares::claim`]).
-    fn steal(&self, bytes: &[u8]) -> Option<(usize, usize, usize)> {
+    /// Takes the second half of the rest of the part with the most left as a new part: its
+    /// index, start and end (for the estimate of its rows: the part's own end, which can move
+    /// back in turn, is read from [`Shares::claim`]). `line_start(from, to)` is the first
+    /// line start after `from` and before `to`, if any.
+    fn steal(&self, line_start: impl FnOnce(u64, u64) -> Option<u64>) -> Option<(usize, u64, u64)> {
         let mut parts = self.lock();
         let (k, left) = parts
             .iter()
@@ -757,8 +729,7 @@ impl Shares {
             return None;
         }
         let p = parts[k];
-        let mid = p.claimed + left / 2;
-        let split = mid + memchr::memchr(b'\n', &bytes[mid..p.end])? + 1;
+        let split = line_start(p.claimed + left / 2, p.end)?;
         if split >= p.end {
             return None;
         }
@@ -770,6 +741,39 @@ impl Shares {
             eof: p.eof,
         });
         Some((parts.len() - 1, split, p.end))
+    }
+}
+
+/// The first line start after `from` and before `to` in `file`: just after the first line
+/// break at or after `from`. `None` when there is none, or the file cannot be read there (its
+/// owner meets the error).
+fn next_line_start(file: &File, from: u64, to: u64) -> Option<u64> {
+    let mut window = vec![0u8; 64 << 10];
+    let mut at = from;
+    while at < to {
+        let n = window
+            .len()
+            .min(usize::try_from(to - at).unwrap_or(usize::MAX));
+        read_at(file, &mut window[..n], at).ok()?;
+        if let Some(i) = memchr::memchr(b'\n', &window[..n]) {
+            return Some(at + i as u64 + 1);
+        }
+        at += n as u64;
+    }
+    None
+}
+
+/// Fills `buf` from `file` at byte `offset`; `UnexpectedEof` when the file ends first.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        let mut f = file;
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(buf)
     }
 }
 
@@ -1165,7 +1169,7 @@ mod tests {
     }
 
     #[test]
-    fn shared_parts_cover_the_file_in_whole_lines() {
+    fn shared_parts_cover_the_file_and_end_at_line_starts() {
         // Two parts of a file of lines of every length; part 0's owner claims a chunk, then
         // threads done with their own take halves of the rest, then every part is claimed
         // to its end. The parts stay contiguous, start at line starts and end where the next
@@ -1175,15 +1179,18 @@ mod tests {
             bytes.extend(std::iter::repeat_n(b'x', i % 37));
             bytes.push(b'\n');
         }
-        let mid = bytes.len() / 2;
-        let mid = mid + bytes[mid..].iter().position(|&c| c == b'\n').unwrap() + 1;
-        let shares = super::Shares::new(&[0, mid as u64], bytes.len(), 1024);
+        let len = bytes.len() as u64;
+        let line_start = |from: u64, to: u64| {
+            let i = memchr::memchr(b'\n', &bytes[from as usize..to as usize])?;
+            Some(from + i as u64 + 1)
+        };
+        let mid = line_start(len / 2, len).unwrap();
+        let shares = super::Shares::new(&[0, mid], len, 1024);
         assert_eq!(shares.chunk, 256);
-        let (to, end, stop) = shares.claim(0, 0, &bytes);
-        assert!(to >= 256 && bytes[to - 1] == b'\n' && end == mid && stop == Some(mid as u64));
+        assert_eq!(shares.claim(0, 0), (256, mid, Some(mid)));
         let mut starts = vec![0, mid];
-        while let Some((k, start, end)) = shares.steal(&bytes) {
-            assert_eq!(bytes[start - 1], b'\n');
+        while let Some((k, start, end)) = shares.steal(line_start) {
+            assert_eq!(bytes[start as usize - 1], b'\n');
             assert!(end > start && k == starts.len());
             starts.push(start);
         }
@@ -1192,28 +1199,80 @@ mod tests {
             .lock()
             .iter()
             .all(|p| p.end - p.claimed < 2 * shares.chunk));
-        starts.sort_unstable();
         let parts = shares.lock().clone();
         for (k, p) in parts.iter().enumerate() {
-            let start = if k == 0 { to } else { p.claimed };
-            let (mut at, mut last) = (start, None);
+            let (mut at, mut last) = (p.claimed, None);
             while at < p.end {
-                let (next, end, stop) = shares.claim(k, at, &bytes);
-                assert!(next > at && next <= end && bytes[next - 1] == b'\n');
+                let (next, end, stop) = shares.claim(k, at);
+                assert!(next > at && next - at <= shares.chunk && next <= end && end == p.end);
                 (at, last) = (next, Some(stop));
             }
-            let end = at;
-            let stop = last.unwrap_or((!p.eof).then_some(end as u64));
-            if end == bytes.len() {
+            let stop = last.unwrap_or((!p.eof).then_some(at));
+            if at == len {
                 assert_eq!(stop, None);
             } else {
                 // The part ends where the next one starts.
-                assert_eq!(stop, Some(end as u64));
-                assert!(starts.contains(&end));
+                assert_eq!(stop, Some(at));
+                assert!(starts.contains(&at));
             }
         }
         assert_eq!(parts.iter().filter(|p| p.eof).count(), 1);
         assert!(starts.len() > 3, "halves were taken: {starts:?}");
+    }
+
+    #[test]
+    fn a_line_start_is_found_past_a_window_and_not_past_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.csv");
+        let mut text = vec![b'x'; 100_000];
+        text.extend(b"\nnext\n");
+        std::fs::write(&path, &text).unwrap();
+        let f = std::fs::File::open(&path).unwrap();
+        assert_eq!(
+            super::next_line_start(&f, 10, text.len() as u64),
+            Some(100_001)
+        );
+        assert_eq!(super::next_line_start(&f, 10, 100_000), None);
+        assert_eq!(
+            super::next_line_start(&f, 100_001, text.len() as u64),
+            Some(100_006)
+        );
+    }
+
+    #[test]
+    fn a_file_shorter_than_when_it_was_opened_is_an_error_naming_it() {
+        use super::super::{Builder, ColumnMap, ReadOptions, Resolved};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.csv");
+        let body = "C1,2025-01-02,5\nC2,2025-01-03,6\n";
+        std::fs::write(&path, body).unwrap();
+        let header: Vec<String> = ["customer_id", "date", "amount"].map(String::from).into();
+        let cols = Resolved::from_header(&path, &header, &ColumnMap::default()).unwrap();
+        let bar = indicatif::ProgressBar::hidden();
+        let part = super::Part {
+            path: &path,
+            shown: "ledger.csv",
+            header: &header,
+            cols: &cols,
+            delimiter: b',',
+            bar: &bar,
+        };
+        let opts = ReadOptions::default();
+        let read = |len: u64| {
+            let mut b = Builder::new(&opts);
+            b.roles(&cols);
+            part.parse_plain(&mut b, (0, None, len), None)
+        };
+        let (counts, stop) = read(body.len() as u64).unwrap().unwrap();
+        assert_eq!((counts.rows, counts.rejected, stop), (2, 0, None));
+        // The size taken at the start, 1 KiB more than the file now holds.
+        let e = read(body.len() as u64 + 1024).unwrap_err();
+        let message = format!("{e:#}");
+        assert!(
+            message.contains("ledger.csv") && message.contains("shrank"),
+            "{message}"
+        );
+        assert!(e.downcast_ref::<crate::error::InputError>().is_some());
     }
 
     #[test]

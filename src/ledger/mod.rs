@@ -17,7 +17,6 @@ pub use self::csv::sniff as sniff_delimiter;
 pub(crate) use self::csv::{bom_encoding, check_utf8, Lines};
 mod digest;
 mod intern;
-mod mapped;
 pub mod memory;
 mod parquet;
 pub mod parse;
@@ -72,9 +71,6 @@ pub struct ReadOptions {
     /// CSV files at least this large are split across threads (default 16 MiB; tests set it
     /// low to exercise the split on small files).
     pub parallel_min_bytes: Option<u64>,
-    /// CSV files at least this large are read through a memory map instead of `read` calls
-    /// (default 1 MiB; tests set it low or high to exercise both).
-    pub map_min_bytes: Option<u64>,
 }
 
 /// Per-input-file facts for the manifest.

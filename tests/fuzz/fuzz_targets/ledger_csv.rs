@@ -1,6 +1,6 @@
 //! The whole CSV ledger reader on arbitrary bytes: sniffing, BOM, quoting, headers in any
 //! language, role mapping, every field parser, bad-row collection. Read once through the
-//! single reader and once split across threads (tiny split size) from a memory map, with and
+//! single reader and once split across threads (tiny split size), with and
 //! without --skip-bad-rows. It must never panic; when both readers succeed they must agree.
 #![no_main]
 
@@ -20,7 +20,6 @@ fuzz_target!(|data: &[u8]| {
         };
         let split = ReadOptions {
             parallel_min_bytes: Some(1),
-            map_min_bytes: Some(1),
             ..one.clone()
         };
         let a = read_ledger(std::slice::from_ref(&path), &one, &progress);
