@@ -182,9 +182,19 @@ fn looks_like_time(b: &[u8]) -> bool {
     b.len() >= 4 && b[0].is_ascii_digit() && b.contains(&b':')
 }
 
+/// A date in the user's pattern; as without a pattern, a time after it (`12/1/2010 8:26`,
+/// `01.12.2010T08:26:00`) is ignored unless the pattern reads it.
 fn parse_with_pattern(text: &str, pattern: &str) -> Result<i32, String> {
+    let with_time = |e| {
+        let (date, rest) = NaiveDate::parse_and_remainder(text, pattern).map_err(|_| e)?;
+        match rest.as_bytes() {
+            [b' ' | b'T', time @ ..] if looks_like_time(time) => Ok(date),
+            _ => Err(e),
+        }
+    };
     let date = NaiveDate::parse_from_str(text, pattern)
         .or_else(|_| NaiveDateTime::parse_from_str(text, pattern).map(|dt| dt.date()))
+        .or_else(with_time)
         .map_err(|e| format!("{text:?} does not match --date-format {pattern:?} ({e})"))?;
     checked_day(date.year(), date.month(), date.day()).map_err(|e| format!("{text:?}: {e}"))
 }
@@ -657,6 +667,19 @@ mod tests {
         assert!(parse_date(b"2025-03-04", &f)
             .unwrap_err()
             .contains("does not match"));
+        // A time after the date is ignored, as without a pattern (the UCI Online Retail
+        // ledger writes `12/1/2010 8:26`); other text after it is not.
+        let dec1 = Ok(days_from_civil(2010, 12, 1));
+        assert_eq!(parse_date(b"12/1/2010 8:26", &f), dec1);
+        assert_eq!(parse_date(b"12/01/2010T08:26:00", &f), dec1);
+        let with_time = DateFormat::Pattern("%m/%d/%Y %H:%M".into());
+        assert_eq!(parse_date(b"12/1/2010 8:26", &with_time), dec1);
+        for bad in ["12/1/2010 x", "12/1/2010 8", "12/1/2010,8:26", "12/1/20108:26"] {
+            assert!(
+                parse_date(bad.as_bytes(), &f).unwrap_err().contains("does not match"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
