@@ -247,7 +247,7 @@ pub struct InspectArgs {
 #[derive(Debug, Clone, Default, Args, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct LedgerArgs {
-    /// Map roles to column names: customer=…,date=…,amount=…,invoice=…,product=…,quantity=…,industry=…
+    /// Map roles to column names: customer=…,date=…,amount=…,invoice=…,product=…,quantity=…,industry=…,price=…
     #[arg(long, value_name = "ROLE=COLUMN,...")]
     pub columns: Option<String>,
 

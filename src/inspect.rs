@@ -112,11 +112,17 @@ pub fn render(p: &Profile) -> String {
                 .map_or(String::new(), |d| format!(", delimiter {d:?}")),
             input.rows_read
         );
+        let column = |role: Role| input.columns.get(&role).map(|c| format!("{c:?}"));
         for role in Role::ALL {
-            let name = input
-                .columns
-                .get(&role)
-                .map_or("-".to_string(), |c| format!("{c:?}"));
+            let name = match (role, column(role)) {
+                (_, Some(c)) => c,
+                // A ledger without an amount column: each row's quantity times its price.
+                (Role::Amount, None) => match (column(Role::Quantity), column(Role::Price)) {
+                    (Some(q), Some(p)) => format!("{q} × {p}"),
+                    _ => "-".into(),
+                },
+                (_, None) => "-".into(),
+            };
             let _ = writeln!(t, "  {:<9} {name}", role.key());
         }
         if !unused.is_empty() {

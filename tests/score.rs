@@ -647,6 +647,110 @@ fn a_utf16_ledger_is_known_by_its_byte_order_mark() {
 }
 
 #[test]
+fn a_ledger_of_quantities_and_unit_prices_is_scored_on_their_products() {
+    // The UCI Online Retail ledger's shape: no amount column, Quantity × UnitPrice per line,
+    // cancellations as negative quantities on C invoices, month-first dates with a time,
+    // rows without a CustomerID, one description quoted for its comma.
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = testdata("online_retail.csv");
+    let out = tmp.path().join("out");
+    let flags = [
+        "--date-format",
+        "%m/%d/%Y",
+        "--skip-bad-rows",
+        "--model",
+        "none",
+    ];
+    score_ok(&[&fixture], &out, &flags);
+    let s = Table::read(&out.join("scores.csv"));
+    // By hand: 17850 bought 6 × 2.55 + 6 × 3.39 + 8 × 2.75 (536365), 6 × 1.85 (536366) and
+    // 12 × 3.75 (548955), and returned 2 × 3.75.
+    let expected = [
+        ("17850", "3", "106.24", "7.50"),
+        ("13047", "1", "66.68", "0.00"),
+        ("12583", "2", "189.00", "0.00"),
+        ("15311", "1", "-3.40", "4.65"),
+        ("12347", "2", "77.60", "0.00"),
+    ];
+    for (id, frequency, monetary, returns) in expected {
+        let got = ["frequency", "monetary", "returns"].map(|c| s.get(id, c));
+        assert_eq!(got, [frequency, monetary, returns], "{id}");
+    }
+    // 14527 only cancelled: no purchase, so not scored.
+    assert_eq!(s.column("customer_id").len(), 5);
+    let rejects = std::fs::read_to_string(out.join("rejects.csv")).unwrap();
+    assert_eq!(
+        rejects.matches("customer id is empty").count(),
+        2,
+        "{rejects}"
+    );
+    let m = manifest(&out);
+    let columns = &m["inputs"][0]["columns"];
+    assert_eq!(
+        (&columns["quantity"], &columns["price"]),
+        (&"Quantity".into(), &"UnitPrice".into())
+    );
+    assert!(columns.get("amount").is_none());
+
+    // Without the quote the plain reader reads it, to the same bytes.
+    let plain = tmp.path().join("plain.csv");
+    let text = std::fs::read_to_string(&fixture).unwrap();
+    std::fs::write(
+        &plain,
+        text.replace("\"ALARM CLOCK BAKELIKE GREEN, BOXED\"", "GREEN"),
+    )
+    .unwrap();
+    let out2 = tmp.path().join("plain");
+    score_ok(&[&plain], &out2, &flags);
+    assert_eq!(
+        std::fs::read(out2.join("scores.csv")).unwrap(),
+        std::fs::read(out.join("scores.csv")).unwrap()
+    );
+
+    // A bad quantity or price is a bad row naming that column; an amount column wins.
+    let bad = tmp.path().join("bad.csv");
+    let text = text
+        .replace(",32,12/1/2010", ",3x,12/1/2010")
+        .replace(",18,12583", ",,12583");
+    std::fs::write(&bad, &text).unwrap();
+    let e = custscore()
+        .args(["score", bad.to_str().unwrap(), "--out"])
+        .arg(tmp.path().join("bad"))
+        .args(&flags[..2])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let e = String::from_utf8(e).unwrap();
+    assert!(
+        e.contains("line 6, column \"Quantity\": quantity \"3x\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("line 9, column \"UnitPrice\": unit price is empty"),
+        "{e}"
+    );
+    let with_amount = tmp.path().join("amount.csv");
+    let text: String = std::fs::read_to_string(&fixture)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => format!("{l},Amount\n"),
+            _ => format!("{l},1\n"),
+        })
+        .collect();
+    std::fs::write(&with_amount, text).unwrap();
+    let out3 = tmp.path().join("amount");
+    score_ok(&[&with_amount], &out3, &flags);
+    assert_eq!(
+        Table::read(&out3.join("scores.csv")).get("17850", "monetary"),
+        "6.00"
+    );
+}
+
+#[test]
 fn a_gbk_ledger_is_read_with_encoding_gbk_and_refused_without() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");

@@ -20,10 +20,12 @@ pub enum Role {
     Product,
     Quantity,
     Industry,
+    /// A unit price: with a quantity, the amount of a ledger that has no amount column.
+    Price,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Customer,
         Role::Date,
         Role::Amount,
@@ -31,6 +33,7 @@ impl Role {
         Role::Product,
         Role::Quantity,
         Role::Industry,
+        Role::Price,
     ];
 
     /// The name used in `--columns` and in messages.
@@ -43,9 +46,21 @@ impl Role {
             Role::Product => "product",
             Role::Quantity => "quantity",
             Role::Industry => "industry",
+            Role::Price => "price",
         }
     }
 
+    /// What a value of the role is called in a message about it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Customer => "customer id",
+            Role::Price => "unit price",
+            r => r.key(),
+        }
+    }
+
+    /// Customer, date and amount; a ledger without an amount column may give a quantity
+    /// and a unit price instead ([`Resolved::amount_source`]).
     pub fn required(self) -> bool {
         matches!(self, Role::Customer | Role::Date | Role::Amount)
     }
@@ -105,6 +120,7 @@ impl Role {
             ],
             Role::Quantity => &["quantity", "qty", "数量"],
             Role::Industry => &["industry", "sector", "行业"],
+            Role::Price => &["unit_price", "price", "单价"],
         }
     }
 
@@ -173,7 +189,7 @@ fn norm(name: &str) -> String {
 /// Which column index fills each role, for one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolved {
-    idx: [Option<usize>; 7],
+    idx: [Option<usize>; 8],
     /// The header names of the columns used, per role (for the manifest).
     pub names: Vec<(Role, String)>,
 }
@@ -197,7 +213,7 @@ impl Resolved {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let mut idx = [None; 7];
+        let mut idx = [None; 8];
         let mut names = Vec::new();
         for role in Role::ALL {
             let found = if let Some(name) = map.get(role) {
@@ -240,6 +256,8 @@ impl Resolved {
                     idx[role as usize] = Some(hits[0]);
                     names.push((role, header[hits[0]].clone()));
                 }
+                // Checked below: a quantity and a unit price may stand in for it.
+                None if role == Role::Amount => {}
                 None if role.required() => {
                     return Err(InputError::MissingColumn {
                         path: path.to_path_buf(),
@@ -250,6 +268,22 @@ impl Resolved {
                 }
                 None => {}
             }
+        }
+        let has = |r: Role| idx[r as usize].is_some();
+        let priced = has(Role::Quantity) && has(Role::Price);
+        if !has(Role::Amount) && !priced {
+            let names = |r: Role| r.default_names().join(", ");
+            return Err(InputError::MissingColumn {
+                path: path.to_path_buf(),
+                role: Role::Amount.key(),
+                looked_for: format!(
+                    "{}; or a quantity ({}) and a unit price ({}) to multiply",
+                    names(Role::Amount),
+                    names(Role::Quantity),
+                    names(Role::Price)
+                ),
+                columns: columns(),
+            });
         }
         // One column cannot fill two roles (e.g. `--columns invoice=date`).
         for (i, (r1, n1)) in names.iter().enumerate() {
@@ -262,6 +296,27 @@ impl Resolved {
         }
         Ok(Resolved { idx, names })
     }
+
+    /// Where each row's amount comes from: the amount column, or, in a ledger without one,
+    /// its quantity times its unit price.
+    pub fn amount_source(&self) -> AmountSource {
+        match (
+            self.get(Role::Amount),
+            self.get(Role::Quantity),
+            self.get(Role::Price),
+        ) {
+            (Some(a), _, _) => AmountSource::Column(a),
+            (None, Some(quantity), Some(price)) => AmountSource::Product { quantity, price },
+            _ => unreachable!("from_header refuses a header without either"),
+        }
+    }
+}
+
+/// Where a row's amount comes from ([`Resolved::amount_source`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AmountSource {
+    Column(usize),
+    Product { quantity: usize, price: usize },
 }
 
 #[cfg(test)]
@@ -304,6 +359,47 @@ mod tests {
                 r.get(Role::Amount)
             ),
             (Some(0), Some(1), Some(2))
+        );
+    }
+
+    #[test]
+    fn a_quantity_and_a_unit_price_stand_in_for_a_missing_amount() {
+        let resolve = |names: &[&str]| {
+            Resolved::from_header(Path::new("l.csv"), &header(names), &ColumnMap::default())
+        };
+        let r = resolve(&["CustomerID", "InvoiceDate", "Quantity", "UnitPrice"]).unwrap();
+        assert_eq!(
+            r.amount_source(),
+            AmountSource::Product {
+                quantity: 2,
+                price: 3
+            }
+        );
+        // An amount column wins over them.
+        let r = resolve(&["customer_id", "date", "qty", "price", "amount"]).unwrap();
+        assert_eq!(r.amount_source(), AmountSource::Column(4));
+        // One without the other is not enough, and the error says what would do.
+        for names in [
+            ["customer_id", "date", "quantity"],
+            ["customer_id", "date", "单价"],
+        ] {
+            let e = resolve(&names).unwrap_err().to_string();
+            assert!(e.contains("no column for the amount role"), "{e}");
+            assert!(
+                e.contains("or a quantity (quantity, qty, 数量) and a unit price"),
+                "{e}"
+            );
+        }
+        // Mapped by name like any role.
+        let map = ColumnMap::parse("quantity=Menge,price=Einzelpreis").unwrap();
+        let h = header(&["customer_id", "date", "Menge", "Einzelpreis"]);
+        let r = Resolved::from_header(Path::new("l.csv"), &h, &map).unwrap();
+        assert_eq!(
+            r.amount_source(),
+            AmountSource::Product {
+                quantity: 2,
+                price: 3
+            }
         );
     }
 

@@ -840,7 +840,8 @@ impl Record for Fields<'_> {
 /// date seen (rows come in runs of one date, and a repeated date is not parsed again).
 struct Rows<'p> {
     part: &'p Part<'p>,
-    cols: [usize; 3],
+    cols: [usize; 2],
+    amount: super::AmountSource,
     optional: [Option<usize>; 3],
     date_format: super::DateFormat,
     amount_format: super::AmountFormat,
@@ -857,8 +858,8 @@ impl<'p> Rows<'p> {
             cols: [
                 idx(Role::Customer).unwrap_or(0),
                 idx(Role::Date).unwrap_or(0),
-                idx(Role::Amount).unwrap_or(0),
             ],
+            amount: part.cols.amount_source(),
             optional: [idx(Role::Invoice), idx(Role::Product), idx(Role::Industry)],
             date_format: b.opts.date_format.clone(),
             amount_format: b.opts.amount_format,
@@ -894,7 +895,7 @@ impl<'p> Rows<'p> {
             b.bad(part.shown, line, e, record.joined(part.delimiter));
             return;
         }
-        let [ci, di, ai] = self.cols;
+        let [ci, di] = self.cols;
         let raw_date = record.field(di);
         let day = match self.last_date.get(raw_date) {
             Some(d) => Ok(d),
@@ -906,7 +907,13 @@ impl<'p> Rows<'p> {
                 day
             }
         };
-        let amount = parse::parse_amount_as(record.field(ai), self.amount_format);
+        let amount = |i: usize| parse::parse_amount_as(record.field(i), self.amount_format);
+        let amount = match self.amount {
+            super::AmountSource::Column(i) => amount(i).map_err(|e| (Role::Amount, e)),
+            super::AmountSource::Product { quantity, price } => {
+                super::line_amount(amount(quantity), amount(price))
+            }
+        };
         let get = |i: Option<usize>| i.map(|i| record.field(i));
         let [ii, pi, ni] = self.optional;
         match b.push(

@@ -26,7 +26,7 @@ pub mod xlsx;
 
 use std::path::{Path, PathBuf};
 
-pub use columns::{ColumnMap, Resolved, Role};
+pub use columns::{AmountSource, ColumnMap, Resolved, Role};
 pub use digest::FileDigest;
 pub use intern::Interner;
 pub use parse::{AmountFormat, DateFormat};
@@ -457,7 +457,7 @@ impl<'o> Builder<'o> {
         &mut self,
         customer: &[u8],
         day: Result<i32, String>,
-        amount: Result<f64, String>,
+        amount: Result<f64, (Role, String)>,
         invoice: Option<&[u8]>,
         product: Option<&[u8]>,
         industry: Option<&[u8]>,
@@ -486,10 +486,10 @@ impl<'o> Builder<'o> {
             value: String::new(),
             reason: format!("date {reason}"),
         })?;
-        let amount = amount.map_err(|reason| FieldError {
-            column: col(Role::Amount),
+        let amount = amount.map_err(|(role, reason)| FieldError {
+            column: col(role),
             value: String::new(),
-            reason: format!("amount {reason}"),
+            reason: format!("{} {reason}", role.label()),
         })?;
         if self.opts.as_of.is_some_and(|d| day > d) {
             return Ok(false);
@@ -966,6 +966,17 @@ pub fn hash64(bytes: &[u8]) -> u64 {
     let mut h = foldhash::fast::FixedState::with_seed(0x5eed_c0ff_ee00_1234).build_hasher();
     h.write(bytes);
     h.finish()
+}
+
+/// A row's amount in a ledger without an amount column: its quantity times its unit price,
+/// each read as an amount is (`--amount-format`). An error names the role whose cell failed.
+pub(crate) fn line_amount(
+    quantity: Result<f64, String>,
+    price: Result<f64, String>,
+) -> Result<f64, (Role, String)> {
+    let q = quantity.map_err(|e| (Role::Quantity, e))?;
+    let p = price.map_err(|e| (Role::Price, e))?;
+    parse::check_amount(q * p).map_err(|e| (Role::Price, format!("{p} × quantity {q} {e}")))
 }
 
 #[cfg(test)]

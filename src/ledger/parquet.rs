@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 use polars::prelude::*;
 
-use super::{parse, Builder, InputStats, Resolved, Role};
+use super::{parse, AmountSource, Builder, InputStats, Resolved, Role};
 use crate::error::InputError;
 use crate::progress::Progress;
 
@@ -50,7 +50,10 @@ pub(super) fn read(
     })?;
     let cols = Resolved::from_header(name, &header, &b.opts.columns)?;
     b.roles(&cols);
-    // The columns the rows are read from (a quantity column is recognised but not read).
+    // The columns the rows are read from (quantity and unit price only for a ledger without
+    // an amount column).
+    let source = cols.amount_source();
+    let priced = matches!(source, AmountSource::Product { .. });
     let mut wanted: Vec<usize> = [
         Role::Customer,
         Role::Date,
@@ -59,8 +62,14 @@ pub(super) fn read(
         Role::Product,
         Role::Industry,
     ]
-    .iter()
-    .filter_map(|&r| cols.get(r))
+    .into_iter()
+    .chain(
+        priced
+            .then_some([Role::Quantity, Role::Price])
+            .into_iter()
+            .flatten(),
+    )
+    .filter_map(|r| cols.get(r))
     .collect();
     wanted.sort_unstable();
     wanted.dedup();
@@ -105,7 +114,16 @@ pub(super) fn read(
             Ok(Some(c.str().map_err(bad_format)?.rechunk().into_owned()))
         };
         let date = column(Role::Date)?.expect("date role is required");
-        let amount = column(Role::Amount)?.expect("amount role is required");
+        let numbers = |role: Role| -> anyhow::Result<Amounts> {
+            let c = column(role)?.expect("the amount source's columns are resolved");
+            Amounts::of(c).map_err(|e| bad_format(e).into())
+        };
+        let amounts = match source {
+            AmountSource::Column(_) => LineAmounts::Column(numbers(Role::Amount)?),
+            AmountSource::Product { .. } => {
+                LineAmounts::Product(numbers(Role::Quantity)?, numbers(Role::Price)?)
+            }
+        };
         Ok(Group {
             at,
             rows,
@@ -117,7 +135,7 @@ pub(super) fn read(
                 path: name.to_path_buf(),
                 message: format!("date column {:?}: {why}", date.name()),
             })?,
-            amounts: Amounts::of(amount).map_err(bad_format)?,
+            amounts,
         })
     };
 
@@ -315,7 +333,7 @@ struct Group {
     product: Option<StringChunked>,
     industry: Option<StringChunked>,
     days: Days,
-    amounts: Amounts,
+    amounts: LineAmounts,
 }
 
 /// The first column of a decoded row group that does not hold the group's `rows` rows in
@@ -502,7 +520,22 @@ impl Days {
     }
 }
 
-/// A row group's amount column: numbers of any numeric type, or text to parse.
+/// A row group's amounts: its amount column, or its quantities and unit prices.
+enum LineAmounts {
+    Column(Amounts),
+    Product(Amounts, Amounts),
+}
+
+impl LineAmounts {
+    fn at(&self, row: usize, format: super::AmountFormat) -> Result<f64, (Role, String)> {
+        match self {
+            LineAmounts::Column(a) => a.at(row, format).map_err(|e| (Role::Amount, e)),
+            LineAmounts::Product(q, p) => super::line_amount(q.at(row, format), p.at(row, format)),
+        }
+    }
+}
+
+/// A row group's column of numbers: numbers of any numeric type, or text to parse.
 enum Amounts {
     Number(Float64Chunked),
     Text(StringChunked),
@@ -696,6 +729,42 @@ mod tests {
                 "case {k}"
             );
         }
+    }
+
+    #[test]
+    fn quantities_times_unit_prices_read_as_their_csv_twins_amounts() {
+        // No amount column: integer quantities of 2 and half the twin's amounts as prices
+        // (exact in binary), the last price missing.
+        let dir = tempfile::tempdir().unwrap();
+        let twin = csv_twin(dir.path());
+        let prices: Vec<Option<f64>> = (0..7)
+            .map(|i| (i != 6).then_some((i as f64 * 10.0 + 0.5) / 2.0))
+            .collect();
+        let products: Vec<String> = (0..7).map(|i| format!("P{}", i % 3)).collect();
+        let df = DataFrame::new_infer_height(vec![
+            Column::new("customer_id".into(), &IDS),
+            Column::new("order_date".into(), &DAYS),
+            Column::new("Quantity".into(), &[2i64; 7]),
+            Column::new("UnitPrice".into(), &prices),
+            Column::new("product_line".into(), &products),
+        ])
+        .unwrap();
+        let path = dir.path().join("priced.parquet");
+        write(&path, df, 3);
+        let opts = ReadOptions {
+            skip_bad_rows: true,
+            ..ReadOptions::default()
+        };
+        let l = read(&path, &opts).unwrap();
+        let r = &l.rejects[0];
+        assert_eq!(
+            (l.rejects.len(), r.line, r.column.as_str()),
+            (1, 7, "UnitPrice")
+        );
+        assert!(r.reason.starts_with("unit price is empty"), "{}", r.reason);
+        let mut expected = rows_of(&twin, &["A", "B", "C"]);
+        expected[2].pop(); // C's last row, the one without a price
+        assert_eq!(rows_of(&l, &["A", "B", "C"]), expected);
     }
 
     #[test]

@@ -674,9 +674,16 @@ mod tests {
         assert_eq!(parse_date(b"12/01/2010T08:26:00", &f), dec1);
         let with_time = DateFormat::Pattern("%m/%d/%Y %H:%M".into());
         assert_eq!(parse_date(b"12/1/2010 8:26", &with_time), dec1);
-        for bad in ["12/1/2010 x", "12/1/2010 8", "12/1/2010,8:26", "12/1/20108:26"] {
+        for bad in [
+            "12/1/2010 x",
+            "12/1/2010 8",
+            "12/1/2010,8:26",
+            "12/1/20108:26",
+        ] {
             assert!(
-                parse_date(bad.as_bytes(), &f).unwrap_err().contains("does not match"),
+                parse_date(bad.as_bytes(), &f)
+                    .unwrap_err()
+                    .contains("does not match"),
                 "{bad}"
             );
         }

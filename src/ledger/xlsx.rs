@@ -193,11 +193,11 @@ pub(super) fn read(
     })?;
     b.roles(&cols);
     let idx = |role: Role| cols.get(role);
-    let (ci, di, ai) = (
+    let (ci, di) = (
         idx(Role::Customer).expect("customer role is required"),
         idx(Role::Date).expect("date role is required"),
-        idx(Role::Amount).expect("amount role is required"),
     );
+    let source = cols.amount_source();
     let (ii, pi, ni) = (idx(Role::Invoice), idx(Role::Product), idx(Role::Industry));
     let (mut rejected, mut after) = (0u64, 0u64);
     for (row, cells) in &sheet.rows {
@@ -208,12 +208,18 @@ pub(super) fn read(
             // `20250301` typed as a number, or a date typed as text.
             c => parse::parse_date(c.text().as_bytes(), &b.opts.date_format),
         };
-        let amount = match &cells[ai] {
+        let number = |i: usize| match &cells[i] {
             Cell::Number(v) => parse::check_amount(*v).map_err(|e| format!("{v} {e}")),
             Cell::Empty => Err("is empty; expected a number".to_string()),
             Cell::Error(e) => Err(format!("is the spreadsheet error {e}")),
-            Cell::Date(_) => Err("is a date; expected an amount".to_string()),
+            Cell::Date(_) => Err("is a date; expected a number".to_string()),
             Cell::Text(t) => parse::parse_amount_as(t.as_bytes(), b.opts.amount_format),
+        };
+        let amount = match source {
+            super::AmountSource::Column(i) => number(i).map_err(|e| (Role::Amount, e)),
+            super::AmountSource::Product { quantity, price } => {
+                super::line_amount(number(quantity), number(price))
+            }
         };
         let text = |i: Option<usize>| i.map(|i| cells[i].text());
         let (invoice, product, industry) = (text(ii), text(pi), text(ni));
