@@ -1,6 +1,8 @@
 """Writes testdata/sample_ledger.xlsx from the sample CSVs, with Python's xlsxwriter (a writer
 independent of ours), the way an analyst's export looks: a cover sheet first, the ledger with
-real date cells and number cells, the attributes on a third sheet.
+real date cells and number cells, the attributes on a third sheet. And
+testdata/online_retail.xlsx from online_retail.csv, in the UCI Online Retail workbook's shape
+(date-time cells, numeric quantities, prices and customer ids, empty ids left empty).
 
     python3 -m venv v && v/bin/pip install xlsxwriter==3.3.1 && v/bin/python testdata/make_xlsx.py
 """
@@ -44,4 +46,23 @@ for r, row in enumerate(rows):
             attrs.write_number(r, c, float(value))
         elif value:
             attrs.write_string(r, c, value)
+book.close()
+
+book = xlsxwriter.Workbook(os.path.join(here, "online_retail.xlsx"))
+book.set_properties({"created": datetime.datetime(2026, 1, 1)})
+sheet = book.add_worksheet("Online Retail")
+date_time = book.add_format({"num_format": "m/d/yy h:mm"})
+with open(os.path.join(here, "online_retail.csv"), newline="", encoding="utf-8") as f:
+    rows = list(csv.reader(f))
+for c, name in enumerate(rows[0]):
+    sheet.write_string(0, c, name)
+for r, row in enumerate(rows[1:], start=1):
+    for c, (name, value) in enumerate(zip(rows[0], row)):
+        if name == "InvoiceDate":
+            when = datetime.datetime.strptime(value, "%m/%d/%Y %H:%M")
+            sheet.write_datetime(r, c, when, date_time)
+        elif name in ("Quantity", "UnitPrice", "CustomerID") and value:
+            sheet.write_number(r, c, float(value))
+        elif value:
+            sheet.write_string(r, c, value)
 book.close()

@@ -707,6 +707,15 @@ fn a_ledger_of_quantities_and_unit_prices_is_scored_on_their_products() {
         std::fs::read(out.join("scores.csv")).unwrap()
     );
 
+    // The same rows as the workbook's date-time and number cells (testdata/make_xlsx.py),
+    // without --date-format.
+    let book = tmp.path().join("book");
+    score_ok(&[&testdata("online_retail.xlsx")], &book, &flags[2..]);
+    assert_eq!(
+        std::fs::read(book.join("scores.csv")).unwrap(),
+        std::fs::read(out.join("scores.csv")).unwrap()
+    );
+
     // A bad quantity or price is a bad row naming that column; an amount column wins.
     let bad = tmp.path().join("bad.csv");
     let text = text
