@@ -142,7 +142,9 @@ Examples:
   custscore score jan.csv feb.csv mar.csv --as-of 2025-03-31 --out out/
   custscore score 销售.csv --columns customer=客户编号,date=日期,amount=金额 --out out/
   custscore score ledger.csv --skip-bad-rows --config custscore.toml --out out/
-  custscore score sales.xlsx --sheet 2026 --amount-format grouped --xlsx --out out/";
+  custscore score sales.xlsx --sheet 2026 --amount-format grouped --xlsx --out out/
+  custscore score online_retail.csv --date-format %m/%d/%Y --skip-bad-rows --out out/
+    (no amount column: each line's Quantity × UnitPrice)";
 
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
