@@ -5,6 +5,7 @@ mod common;
 use std::fs;
 
 use common::{custscore, manifest, score_ok, testdata, Table};
+use predicates::prelude::*;
 use sha2::Digest;
 
 const COLUMNS: &str = "rank,customer_id,name,industry,tier,value_score,current_score,potential_score,r_score,f_score,m_score,rfm_cell,segment,recency_days,frequency,order_days,monetary,returns,returns_share,first_purchase,last_purchase,tenure_days,product_lines,cycle_days,cycle_cv,trend,overdue,revenue_recent,flags,p_alive,expected_purchases,p_buy,expected_spend,clv,buyer_class,tier_prev,tier_change,rank_prev,value_score_prev,value_score_delta";
@@ -757,6 +758,40 @@ fn a_ledger_of_quantities_and_unit_prices_is_scored_on_their_products() {
         Table::read(&out3.join("scores.csv")).get("17850", "monetary"),
         "6.00"
     );
+}
+
+#[test]
+fn a_model_fit_on_a_handful_of_customers_writes_numbers_not_nan() {
+    // Five customers: BG/NBD's fit runs to a ≈ 8e4, where its expected purchases once came
+    // out NaN, in scores.csv and in the backtest's table and summary.
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = testdata("online_retail.csv");
+    let out = tmp.path().join("out");
+    score_ok(
+        &[&fixture],
+        &out,
+        &["--date-format", "%m/%d/%Y", "--skip-bad-rows"],
+    );
+    let scores = std::fs::read_to_string(out.join("scores.csv")).unwrap();
+    assert!(!scores.contains("NaN"), "{scores}");
+    let s = Table::read(&out.join("scores.csv"));
+    for column in ["p_alive", "expected_purchases", "p_buy"] {
+        assert!(
+            s.column(column).iter().all(|v| v.parse::<f64>().is_ok()),
+            "{column}"
+        );
+    }
+    let bt = tmp.path().join("bt");
+    custscore()
+        .args(["backtest", fixture.to_str().unwrap(), "--out"])
+        .arg(&bt)
+        .args(["--date-format", "%m/%d/%Y", "--skip-bad-rows"])
+        .args(["--calibration-end", "2010-12-31"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("NaN").not());
+    let table = std::fs::read_to_string(bt.join("backtest_customers.csv")).unwrap();
+    assert!(!table.contains("NaN"), "{table}");
 }
 
 #[test]

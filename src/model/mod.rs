@@ -375,13 +375,19 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
         .map(|&d| (1.0 + s.discount_rate).powf(-d / 365.0))
         .collect();
     let mut out = Predictions::unknown(n);
+    // A prediction the fitted numbers cannot give (a degenerate fit) is left empty, never
+    // written as NaN; -0 is written as 0.
+    let known = |v: f64| v.is_finite().then_some(v + 0.0);
+    let mut unknown = 0usize;
     for (i, &g) in group_of.iter().enumerate() {
         let g = g as usize;
-        let (alive, expected, buy) = &per_group[g];
+        let (alive, expected, buy) = per_group[g];
         let cumulative = &cumulative[g * steps.len()..(g + 1) * steps.len()];
-        out.p_alive[i] = Some(*alive);
-        out.expected_purchases[i] = Some(*expected);
-        out.p_buy[i] = Some(*buy);
+        let (alive, expected, buy) = (known(alive), known(expected), known(buy));
+        unknown += usize::from(alive.is_none() || expected.is_none() || buy.is_none());
+        out.p_alive[i] = alive;
+        out.expected_purchases[i] = expected;
+        out.p_buy[i] = buy;
         let spend =
             gg.and_then(|g| g.expected_spend(f64::from(c.order_days[i] - 1), c.repeat_value[i]));
         out.expected_spend[i] = spend;
@@ -397,6 +403,12 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
                 })
                 .sum()
         });
+        out.clv[i] = out.clv[i].and_then(known);
+    }
+    if unknown > 0 {
+        report.warnings.push(format!(
+            "{name}: the fitted parameters give no number for {unknown} customer(s) (a degenerate fit); their model columns are empty"
+        ));
     }
     (out, report)
 }
