@@ -156,6 +156,9 @@ impl Counting {
 /// Length of one CLV step in days: value is discounted at the end of each 30-day step.
 const CLV_STEP_DAYS: u32 = 30;
 
+/// A fitted parameter at or above this (2^53) is a fit the likelihood could not follow.
+const MAX_PARAMETER: f64 = 9_007_199_254_740_992.0;
+
 /// Fits the models and predicts for every customer.
 pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelReport) {
     let n = c.len();
@@ -247,6 +250,22 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
         report.warnings.push(format!("{name} not fitted: the likelihood could not be maximised from any starting point; the model columns are empty"));
         return (none, report);
     };
+    // Past 2^53 a parameter no longer changes when a customer's purchase count is added to
+    // it (r + x = r): the likelihood has stopped seeing the data, and the optimiser's
+    // "maximum" is a rounding artefact (a Pareto/NBD fit on five customers ended at r = 1.2e17
+    // with a log-likelihood of exactly 0).
+    if fit
+        .params
+        .iter()
+        .any(|p| !p.is_finite() || *p >= MAX_PARAMETER)
+    {
+        let largest = fit.params.iter().copied().fold(0.0, f64::max);
+        report.warnings.push(format!(
+            "{name} not fitted: its parameters ran off to {largest:.1e}, past what the likelihood can be computed at ({} customers, {} repeat buyers are too few to identify the model); the model columns are empty",
+            report.customers, report.repeat_buyers
+        ));
+        return (none, report);
+    }
     if !fit.converged {
         report.warnings.push(format!(
             "{name} did not converge (largest gradient {:.2e} after {} iterations): treat its predictions with care",
