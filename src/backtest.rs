@@ -39,17 +39,18 @@ pub struct FrequencyRow {
     pub frequency: String,
     pub customers: usize,
     pub mean_actual: f64,
-    /// One per model, in [`Backtest::models`] order.
-    pub mean_predicted: Vec<f64>,
+    /// One per model, in [`Backtest::models`] order (`None` for a model not fitted).
+    pub mean_predicted: Vec<Option<f64>>,
 }
 
-/// One model's fit and errors.
+/// One model's fit and errors; no totals or errors for a model that could not be fitted
+/// (`null` in backtest.json, "not fitted" in the summary).
 #[derive(Debug, Serialize)]
 pub struct ModelResult {
     pub model: ModelKind,
-    pub predicted_total: f64,
-    pub mae: f64,
-    pub rmse: f64,
+    pub predicted_total: Option<f64>,
+    pub mae: Option<f64>,
+    pub rmse: Option<f64>,
     pub fit: ModelReport,
 }
 
@@ -138,7 +139,10 @@ pub fn run(
                 x: customers.order_days[i] - 1,
                 t_x: customers.last_purchase[i] - customers.first_purchase[i],
                 t: customers.tenure_days[i],
-                predicted: fits.iter().map(|f| f.0.expected_purchases[i]).collect(),
+                predicted: fits
+                    .iter()
+                    .map(|f| model::at(&f.0.expected_purchases, i))
+                    .collect(),
                 actual: actual_by_customer[idx as usize],
             })
         })
@@ -147,16 +151,23 @@ pub fn run(
 
     let n = rows.len() as f64;
     let actual_total: u64 = rows.iter().map(|r| u64::from(r.actual)).sum();
+    // A model with no prediction for anyone was not fitted (too few repeat buyers, a fit
+    // that ran off): no totals, errors or means for it, rather than zeros.
+    let fitted: Vec<bool> = (0..models.len())
+        .map(|m| rows.iter().any(|r| r.predicted[m].is_some()))
+        .collect();
     let results = fits
         .into_iter()
         .enumerate()
         .map(|(m, (_, fit))| {
             let err = |r: &Row| r.predicted[m].unwrap_or(0.0) - f64::from(r.actual);
+            let fitted = fitted[m];
             ModelResult {
                 model: models[m],
-                predicted_total: rows.iter().filter_map(|r| r.predicted[m]).sum(),
-                mae: rows.iter().map(|r| err(r).abs()).sum::<f64>() / n,
-                rmse: (rows.iter().map(|r| err(r).powi(2)).sum::<f64>() / n).sqrt(),
+                predicted_total: fitted
+                    .then(|| rows.iter().filter_map(|r| r.predicted[m]).sum::<f64>() + 0.0),
+                mae: fitted.then(|| rows.iter().map(|r| err(r).abs()).sum::<f64>() / n),
+                rmse: fitted.then(|| (rows.iter().map(|r| err(r).powi(2)).sum::<f64>() / n).sqrt()),
                 fit,
             }
         })
@@ -174,7 +185,10 @@ pub fn run(
                 customers: k,
                 mean_actual: mean(members.iter().map(|r| f64::from(r.actual)).sum()),
                 mean_predicted: (0..models.len())
-                    .map(|m| mean(members.iter().filter_map(|r| r.predicted[m]).sum()))
+                    .map(|m| {
+                        let sum = members.iter().filter_map(|r| r.predicted[m]).sum();
+                        fitted[m].then(|| mean(sum))
+                    })
                     .collect(),
             }
         })
@@ -254,7 +268,11 @@ pub fn write(
                 r.customers.to_string(),
                 fixed(r.mean_actual, 4),
             ];
-            rec.extend(r.mean_predicted.iter().map(|p| fixed(*p, 4)));
+            rec.extend(
+                r.mean_predicted
+                    .iter()
+                    .map(|p| p.map_or(String::new(), |p| fixed(p, 4))),
+            );
             c.write_record(&rec)?;
         }
         c.flush()?;

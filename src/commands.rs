@@ -226,13 +226,11 @@ fn backtest(args: &BacktestArgs) -> anyhow::Result<()> {
         let predicted: Vec<String> = bt
             .models
             .iter()
-            .map(|m| {
-                format!(
-                    "{} predicted {:.1} (MAE {:.3})",
-                    m.model.label(),
-                    m.predicted_total,
-                    m.mae
-                )
+            .map(|m| match (m.predicted_total, m.mae) {
+                (Some(total), Some(mae)) => {
+                    format!("{} predicted {total:.1} (MAE {mae:.3})", m.model.label())
+                }
+                _ => format!("{} not fitted", m.model.label()),
             })
             .collect();
         eprintln!(

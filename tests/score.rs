@@ -792,6 +792,53 @@ fn a_model_fit_on_a_handful_of_customers_writes_numbers_not_nan() {
         .stderr(predicates::str::contains("NaN").not());
     let table = std::fs::read_to_string(bt.join("backtest_customers.csv")).unwrap();
     assert!(!table.contains("NaN"), "{table}");
+    // Pareto/NBD's fit on the same customers runs off (r past 1e17, a log-likelihood of
+    // exactly 0): not fitted, and said so, with no totals, errors or means of zeros.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bt.join("backtest.json")).unwrap()).unwrap();
+    let pnbd = &report["models"][1];
+    assert_eq!(pnbd["model"], "pnbd");
+    assert!(
+        pnbd["predicted_total"].is_null() && pnbd["mae"].is_null(),
+        "{pnbd}"
+    );
+    assert!(report["models"][0]["mae"].is_f64());
+    let by_frequency = std::fs::read_to_string(bt.join("backtest_by_frequency.csv")).unwrap();
+    assert!(
+        by_frequency.lines().nth(1).unwrap().ends_with(','),
+        "{by_frequency}"
+    );
+    let pnbd_out = tmp.path().join("pnbd");
+    custscore()
+        .args(["score", fixture.to_str().unwrap(), "--out"])
+        .arg(&pnbd_out)
+        .args([
+            "--date-format",
+            "%m/%d/%Y",
+            "--skip-bad-rows",
+            "--model",
+            "pnbd",
+        ])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "Pareto/NBD not fitted: its parameters ran off",
+        ));
+    let s = Table::read(&pnbd_out.join("scores.csv"));
+    assert!(s.column("p_alive").iter().all(|v| v.is_empty()));
+
+    // No repeat buyer before the calibration's end: neither model fitted, and the
+    // backtest says so (it used to stop on an index out of bounds).
+    custscore()
+        .args(["backtest", fixture.to_str().unwrap(), "--out"])
+        .arg(tmp.path().join("bt0"))
+        .args(["--date-format", "%m/%d/%Y", "--skip-bad-rows"])
+        .args(["--calibration-end", "2010-12-01"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "BG/NBD not fitted, Pareto/NBD not fitted",
+        ));
 }
 
 #[test]

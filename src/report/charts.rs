@@ -703,7 +703,9 @@ impl Draw for BacktestChart<'_> {
         let rows = &self.bt.by_frequency;
         let max = rows
             .iter()
-            .flat_map(|r| std::iter::once(r.mean_actual).chain(r.mean_predicted.iter().copied()))
+            .flat_map(|r| {
+                std::iter::once(r.mean_actual).chain(r.mean_predicted.iter().flatten().copied())
+            })
             .fold(0.0, f64::max)
             .max(1e-6)
             * 1.15;
@@ -757,7 +759,8 @@ impl Draw for BacktestChart<'_> {
                     let v = if s == 0 {
                         r.mean_actual
                     } else {
-                        r.mean_predicted[s - 1]
+                        // A model not fitted has no bars.
+                        r.mean_predicted[s - 1].unwrap_or(0.0)
                     };
                     let x0 = k as f64 - 0.4 + w * s as f64;
                     Rectangle::new([(x0, 0.0), (x0 + w * 0.92, v)], color.filled())
