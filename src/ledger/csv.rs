@@ -763,17 +763,36 @@ fn next_line_start(file: &File, from: u64, to: u64) -> Option<u64> {
     None
 }
 
-/// Fills `buf` from `file` at byte `offset`; `UnexpectedEof` when the file ends first.
+/// Fills `buf` from `file` at byte `offset`, without moving a cursor the threads share;
+/// `UnexpectedEof` when the file ends first.
 fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     #[cfg(unix)]
     {
         std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
     {
-        let mut f = file;
-        f.seek(SeekFrom::Start(offset))?;
-        f.read_exact(buf)
+        let (mut buf, mut offset) = (buf, offset);
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_read(file, buf, offset) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => {
+                    buf = &mut buf[n..];
+                    offset += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        let _ = (file, buf, offset);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "positional reads are not supported on this platform",
+        ))
     }
 }
 
