@@ -788,11 +788,12 @@ fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     }
     #[cfg(not(any(unix, windows)))]
     {
-        let _ = (file, buf, offset);
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "positional reads are not supported on this platform",
-        ))
+        // A seek and a read under one lock, so that threads sharing a handle do not race.
+        static CURSOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _held = CURSOR.lock().unwrap_or_else(|e| e.into_inner());
+        let mut f = file;
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(buf)
     }
 }
 
