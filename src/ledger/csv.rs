@@ -54,7 +54,7 @@ pub(super) fn read(
     }
     let hasher = match sha256 {
         Some(hex) => super::FileDigest::ready(hex),
-        None => super::FileDigest::spawn(path, &shown),
+        None => super::FileDigest::spawn(path, &shown, bytes),
     };
     if let Some(enc) = encoding {
         // Another encoding: one reader, decoding to UTF-8 as it goes.
@@ -964,19 +964,29 @@ impl<'p> Rows<'p> {
     }
 }
 
-/// The SHA-256 of a file, read in order through a 128 KiB buffer. Not through a map as the
-/// readers do: on a 676 MB ledger the map's faults and releases cost more than copying into a
-/// buffer that stays in cache (CPU 2.37 → 2.30 s and wall −2.8% over 20 alternating runs;
-/// benches/README.md).
-pub(crate) fn sha256_of(path: &Path) -> io::Result<String> {
-    let mut f = File::open(path)?;
+/// The SHA-256 of a file's first `len` bytes (its size when the run opened it, which is what
+/// the readers read and the manifest's `bytes` says: a file appended to meanwhile is hashed as
+/// it was read), read in order through a 128 KiB buffer. Not through a map: on a 676 MB
+/// ledger the map's faults and releases cost more than copying into a buffer that stays in
+/// cache (CPU 2.37 → 2.30 s and wall −2.8% over 20 alternating runs; benches/README.md).
+/// A file shorter than `len` is an error.
+pub(crate) fn sha256_of(path: &Path, len: u64) -> io::Result<String> {
+    let mut f = File::open(path)?.take(len);
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 128 << 10];
+    let mut total = 0u64;
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {
+            if total < len {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the file shrank while it was being read",
+                ));
+            }
             return Ok(format!("{:x}", h.finalize()));
         }
+        total += n as u64;
         h.update(&buf[..n]);
     }
 }
@@ -1245,6 +1255,26 @@ mod tests {
         }
         assert_eq!(parts.iter().filter(|p| p.eof).count(), 1);
         assert!(starts.len() > 3, "halves were taken: {starts:?}");
+    }
+
+    #[test]
+    fn the_hash_covers_the_bytes_the_file_had_when_opened() {
+        use sha2::Digest;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.csv");
+        let text: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &text).unwrap();
+        let hex = |b: &[u8]| format!("{:x}", sha2::Sha256::digest(b));
+        let len = text.len() as u64;
+        assert_eq!(super::sha256_of(&path, len).unwrap(), hex(&text));
+        // Appended to after it was opened: the first `len` bytes, as the readers read them.
+        assert_eq!(
+            super::sha256_of(&path, 200_001).unwrap(),
+            hex(&text[..200_001])
+        );
+        let e = super::sha256_of(&path, len + 1).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
+        assert!(e.to_string().contains("shrank"), "{e}");
     }
 
     #[test]

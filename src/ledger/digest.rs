@@ -26,12 +26,13 @@ impl FileDigest {
         }))
     }
 
-    /// Starts hashing `path` (shown as `shown` in an error) on a thread of its own.
-    pub fn spawn(path: &Path, shown: &str) -> FileDigest {
+    /// Starts hashing the first `len` bytes of `path` (its size when opened; shown as
+    /// `shown` in an error) on a thread of its own.
+    pub fn spawn(path: &Path, shown: &str, len: u64) -> FileDigest {
         let (path, shown) = (path.to_path_buf(), shown.to_string());
         let worker = std::thread::spawn(move || {
             lower_priority();
-            super::csv::sha256_of(&path).map_err(|e| format!("cannot read {shown}: {e}"))
+            super::csv::sha256_of(&path, len).map_err(|e| format!("cannot read {shown}: {e}"))
         });
         FileDigest(Arc::new(Inner {
             value: OnceLock::new(),

@@ -29,7 +29,7 @@ pub(super) fn read(
     // As for CSV: hashed on a thread of its own while the rows are read.
     let sha256 = match sha256 {
         Some(hex) => super::FileDigest::ready(hex),
-        None => super::FileDigest::spawn(path, &shown),
+        None => super::FileDigest::spawn(path, &shown, bytes),
     };
     let bar = progress.spinner(&format!("reading {shown}"));
     let open = || File::open(path).with_context(|| format!("cannot open ledger {shown}"));

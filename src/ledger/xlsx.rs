@@ -173,8 +173,8 @@ pub(super) fn read(
     let bytes = std::fs::metadata(path)
         .with_context(|| format!("cannot open ledger {}", path.display()))?
         .len();
-    let sha256 =
-        super::csv::sha256_of(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let sha256 = super::csv::sha256_of(path, bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     let bar = progress.spinner(&format!("reading {}", path.display()));
     let sheet = read_sheet(path, b.opts.sheet.as_deref(), "--sheet")?;
     // Errors and rejects name the sheet: `ledger.xlsx[Sales]`, row numbers as Excel shows them.
