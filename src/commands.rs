@@ -234,8 +234,9 @@ fn backtest(args: &BacktestArgs) -> anyhow::Result<()> {
             })
             .collect();
         eprintln!(
-            "custscore: backtest of {} customers, calibration to {}, holdout to {}: {} repeat purchases actual; {} -> {}",
+            "custscore: backtest of {} customer{}, calibration to {}, holdout to {}: {} repeat purchases actual; {} -> {}",
             bt.customers.len(),
+            if bt.customers.len() == 1 { "" } else { "s" },
             parse::format_day(bt.calibration_end),
             parse::format_day(bt.holdout_end),
             bt.actual_total,

@@ -331,6 +331,7 @@ const ZH: &[(&str, &str)] = &[
     ("no flag raised", "没有标记"),
     ("of revenue from strategic and partner accounts", "收入来自战略与伙伴客户"),
     ("predicted, {}", "预测，{}"),
+    ("{}: not fitted", "{}：未拟合"),
     ("strategic and partner accounts", "战略与伙伴客户"),
     ("top 20%: {}% of revenue", "前 20%：{}% 的收入"),
     ("unknown (left out)", "未知（不计入）"),

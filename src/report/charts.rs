@@ -746,12 +746,10 @@ impl Draw for BacktestChart<'_> {
         let w = 0.8 / series as f64;
         let colors = [GREY, BLUE, ORANGE];
         let mut names_s = vec![l.t("actual").to_string()];
-        names_s.extend(
-            self.bt
-                .models
-                .iter()
-                .map(|m| l.f("predicted, {}", &[&m.model.label()])),
-        );
+        names_s.extend(self.bt.models.iter().map(|m| match m.predicted_total {
+            Some(_) => l.f("predicted, {}", &[&m.model.label()]),
+            None => l.f("{}: not fitted", &[&m.model.label()]),
+        }));
         for (s, name) in names_s.iter().enumerate() {
             let color = colors[s % 3];
             chart
