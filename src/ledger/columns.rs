@@ -59,10 +59,10 @@ impl Role {
         }
     }
 
-    /// Customer, date and amount; a ledger without an amount column may give a quantity
-    /// and a unit price instead ([`Resolved::amount_source`]).
+    /// Customer and date. The amount is required too, but a quantity and a unit price may
+    /// stand in for it: [`Resolved::from_header`] asks for one or the other.
     pub fn required(self) -> bool {
-        matches!(self, Role::Customer | Role::Date | Role::Amount)
+        matches!(self, Role::Customer | Role::Date)
     }
 
     /// Header names recognised without a mapping, in order of preference.
@@ -256,8 +256,6 @@ impl Resolved {
                     idx[role as usize] = Some(hits[0]);
                     names.push((role, header[hits[0]].clone()));
                 }
-                // Checked below: a quantity and a unit price may stand in for it.
-                None if role == Role::Amount => {}
                 None if role.required() => {
                     return Err(InputError::MissingColumn {
                         path: path.to_path_buf(),
@@ -317,6 +315,26 @@ impl Resolved {
 pub enum AmountSource {
     Column(usize),
     Product { quantity: usize, price: usize },
+}
+
+impl AmountSource {
+    /// A row's amount from its cells, `number(i)` reading column `i` as an amount is read
+    /// (`--amount-format`): the amount column's, or the quantity times the unit price. An
+    /// error names the role whose cell failed.
+    pub fn amount(
+        self,
+        mut number: impl FnMut(usize) -> Result<f64, String>,
+    ) -> Result<f64, (Role, String)> {
+        match self {
+            AmountSource::Column(i) => number(i).map_err(|e| (Role::Amount, e)),
+            AmountSource::Product { quantity, price } => {
+                let q = number(quantity).map_err(|e| (Role::Quantity, e))?;
+                let p = number(price).map_err(|e| (Role::Price, e))?;
+                super::parse::check_amount(q * p)
+                    .map_err(|e| (Role::Price, format!("{p} × quantity {q} {e}")))
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -927,13 +927,9 @@ impl<'p> Rows<'p> {
                 day
             }
         };
-        let amount = |i: usize| parse::parse_amount_as(record.field(i), self.amount_format);
-        let amount = match self.amount {
-            super::AmountSource::Column(i) => amount(i).map_err(|e| (Role::Amount, e)),
-            super::AmountSource::Product { quantity, price } => {
-                super::line_amount(amount(quantity), amount(price))
-            }
-        };
+        let amount = self
+            .amount
+            .amount(|i| parse::parse_amount_as(record.field(i), self.amount_format));
         let get = |i: Option<usize>| i.map(|i| record.field(i));
         let [ii, pi, ni] = self.optional;
         match b.push(

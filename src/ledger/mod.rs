@@ -968,17 +968,6 @@ pub fn hash64(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
-/// A row's amount in a ledger without an amount column: its quantity times its unit price,
-/// each read as an amount is (`--amount-format`). An error names the role whose cell failed.
-pub(crate) fn line_amount(
-    quantity: Result<f64, String>,
-    price: Result<f64, String>,
-) -> Result<f64, (Role, String)> {
-    let q = quantity.map_err(|e| (Role::Quantity, e))?;
-    let p = price.map_err(|e| (Role::Price, e))?;
-    parse::check_amount(q * p).map_err(|e| (Role::Price, format!("{p} × quantity {q} {e}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::{check_id, extend_short, printable, same_bytes, Last, MAX_ID_BYTES};

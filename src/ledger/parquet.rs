@@ -118,11 +118,19 @@ pub(super) fn read(
             let c = column(role)?.expect("the amount source's columns are resolved");
             Amounts::of(c).map_err(|e| bad_format(e).into())
         };
+        // The source's columns numbered as decoded here: 0, and 1 for the unit price.
         let amounts = match source {
-            AmountSource::Column(_) => LineAmounts::Column(numbers(Role::Amount)?),
-            AmountSource::Product { .. } => {
-                LineAmounts::Product(numbers(Role::Quantity)?, numbers(Role::Price)?)
-            }
+            AmountSource::Column(_) => LineAmounts {
+                source: AmountSource::Column(0),
+                columns: vec![numbers(Role::Amount)?],
+            },
+            AmountSource::Product { .. } => LineAmounts {
+                source: AmountSource::Product {
+                    quantity: 0,
+                    price: 1,
+                },
+                columns: vec![numbers(Role::Quantity)?, numbers(Role::Price)?],
+            },
         };
         Ok(Group {
             at,
@@ -521,17 +529,15 @@ impl Days {
 }
 
 /// A row group's amounts: its amount column, or its quantities and unit prices.
-enum LineAmounts {
-    Column(Amounts),
-    Product(Amounts, Amounts),
+struct LineAmounts {
+    /// Where the amount comes from, in `columns`' numbering.
+    source: AmountSource,
+    columns: Vec<Amounts>,
 }
 
 impl LineAmounts {
     fn at(&self, row: usize, format: super::AmountFormat) -> Result<f64, (Role, String)> {
-        match self {
-            LineAmounts::Column(a) => a.at(row, format).map_err(|e| (Role::Amount, e)),
-            LineAmounts::Product(q, p) => super::line_amount(q.at(row, format), p.at(row, format)),
-        }
+        self.source.amount(|i| self.columns[i].at(row, format))
     }
 }
 

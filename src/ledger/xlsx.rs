@@ -208,19 +208,13 @@ pub(super) fn read(
             // `20250301` typed as a number, or a date typed as text.
             c => parse::parse_date(c.text().as_bytes(), &b.opts.date_format),
         };
-        let number = |i: usize| match &cells[i] {
+        let amount = source.amount(|i| match &cells[i] {
             Cell::Number(v) => parse::check_amount(*v).map_err(|e| format!("{v} {e}")),
             Cell::Empty => Err("is empty; expected a number".to_string()),
             Cell::Error(e) => Err(format!("is the spreadsheet error {e}")),
             Cell::Date(_) => Err("is a date; expected a number".to_string()),
             Cell::Text(t) => parse::parse_amount_as(t.as_bytes(), b.opts.amount_format),
-        };
-        let amount = match source {
-            super::AmountSource::Column(i) => number(i).map_err(|e| (Role::Amount, e)),
-            super::AmountSource::Product { quantity, price } => {
-                super::line_amount(number(quantity), number(price))
-            }
-        };
+        });
         let text = |i: Option<usize>| i.map(|i| cells[i].text());
         let (invoice, product, industry) = (text(ii), text(pi), text(ni));
         let res = b.push(
