@@ -111,7 +111,7 @@ fn parse_auto(text: &str) -> Result<i32, String> {
         .position(|&c| c == b'T' || c == b' ')
         .unwrap_or(b.len());
     let (date, rest) = b.split_at(date_len);
-    if !rest.is_empty() && !looks_like_time(&rest[1..]) {
+    if !rest.is_empty() && !is_time_after(rest) {
         return Err(format!("{text:?} is not a date (expected YYYY-MM-DD, YYYYMMDD, YYYY/MM/DD or YYYY/M/D, optionally followed by a time)"));
     }
     let ymd = match date.len() {
@@ -182,14 +182,20 @@ fn looks_like_time(b: &[u8]) -> bool {
     b.len() >= 4 && b[0].is_ascii_digit() && b.contains(&b':')
 }
 
+/// What may follow a date and be ignored: a space or a `T`, then a time.
+fn is_time_after(rest: &[u8]) -> bool {
+    matches!(rest, [b' ' | b'T', time @ ..] if looks_like_time(time))
+}
+
 /// A date in the user's pattern; as without a pattern, a time after it (`12/1/2010 8:26`,
 /// `01.12.2010T08:26:00`) is ignored unless the pattern reads it.
 fn parse_with_pattern(text: &str, pattern: &str) -> Result<i32, String> {
     let with_time = |e| {
         let (date, rest) = NaiveDate::parse_and_remainder(text, pattern).map_err(|_| e)?;
-        match rest.as_bytes() {
-            [b' ' | b'T', time @ ..] if looks_like_time(time) => Ok(date),
-            _ => Err(e),
+        if is_time_after(rest.as_bytes()) {
+            Ok(date)
+        } else {
+            Err(e)
         }
     };
     let date = NaiveDate::parse_from_str(text, pattern)
