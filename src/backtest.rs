@@ -165,7 +165,7 @@ pub fn run(
             ModelResult {
                 model: models[m],
                 predicted_total: fitted
-                    .then(|| rows.iter().filter_map(|r| r.predicted[m]).sum::<f64>() + 0.0),
+                    .then(|| rows.iter().filter_map(|r| r.predicted[m]).sum::<f64>()),
                 mae: fitted.then(|| rows.iter().map(|r| err(r).abs()).sum::<f64>() / n),
                 rmse: fitted.then(|| (rows.iter().map(|r| err(r).powi(2)).sum::<f64>() / n).sqrt()),
                 fit,

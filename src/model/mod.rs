@@ -410,19 +410,20 @@ pub fn fit_and_predict(c: &Customers, s: &ModelSettings) -> (Predictions, ModelR
         let spend =
             gg.and_then(|g| g.expected_spend(f64::from(c.order_days[i] - 1), c.repeat_value[i]));
         out.expected_spend[i] = spend;
-        out.clv[i] = spend.map(|m| {
-            let mut before = 0.0;
-            cumulative
-                .iter()
-                .zip(&discount)
-                .map(|(&e, &d)| {
-                    let v = (e - before) * m * d;
-                    before = e;
-                    v
-                })
-                .sum()
-        });
-        out.clv[i] = out.clv[i].and_then(known);
+        out.clv[i] = spend
+            .map(|m| {
+                let mut before = 0.0;
+                cumulative
+                    .iter()
+                    .zip(&discount)
+                    .map(|(&e, &d)| {
+                        let v = (e - before) * m * d;
+                        before = e;
+                        v
+                    })
+                    .sum()
+            })
+            .and_then(known);
     }
     if unknown > 0 {
         report.warnings.push(format!(
